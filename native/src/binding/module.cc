@@ -1,0 +1,128 @@
+// Module init: per-environment kernel registry (context-aware: the addon loads in
+// worker_threads too), the pool class, synchronous kernel runs and global-lock controls.
+#include <napi.h>
+
+#include <chrono>
+
+#include "../global_lock.h"
+#include "../pool.h"
+#include "kernel_registry.h"
+#include "pool_object.h"
+
+namespace corepool {
+namespace {
+
+// kernels(): descriptors of the built-in kernels.
+Napi::Value Kernels(const Napi::CallbackInfo& info) {
+  const KernelRegistry* reg = info.Env().GetInstanceData<KernelRegistry>();
+  return reg->describe(info.Env(), 0, reg->size());
+}
+
+// runSync(kernelId, args[]): runs one call on this thread and returns its result.
+Napi::Value RunSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const KernelRegistry* reg = env.GetInstanceData<KernelRegistry>();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsArray()) {
+    Napi::TypeError::New(env, "runSync(kernelId, args)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const corepool_kernel* k = reg->get(info[0].As<Napi::Number>().Uint32Value());
+  if (k == nullptr) {
+    Napi::TypeError::New(env, "unknown kernel id").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Array js_args = info[1].As<Napi::Array>();
+  if (js_args.Length() != k->arg_count) {
+    Napi::TypeError::New(env, std::string(k->name) + " takes " + std::to_string(k->arg_count) +
+                                  " argument(s)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  corepool_value args[16] = {};
+  for (uint32_t i = 0; i < k->arg_count; ++i)
+    if (!read_arg(env, k, i, js_args.Get(i), args[i])) return env.Undefined();
+  corepool_result result = {};
+  std::string error;
+  int rc = run_inline(k, args, &result, error);
+  Napi::Value out = env.Undefined();
+  if (rc == COREPOOL_OK) out = result_to_js(env, k->result, result);
+  std::free(result.bytes);
+  if (rc != COREPOOL_OK) {
+    Napi::Error::New(env, error.empty() ? "kernel stopped" : error).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return out;
+}
+
+// loadKernelTable(external): registers a user addon's corepool_kernel_table.
+Napi::Value LoadKernelTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal()) {
+    Napi::TypeError::New(env, "loadKernels: expected the External that the addon exports")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto* table = static_cast<const corepool_kernel_table*>(
+      info[0].As<Napi::External<void>>().Data());
+  KernelRegistry* reg = env.GetInstanceData<KernelRegistry>();
+  uint32_t first = 0;
+  std::string error;
+  if (!reg->add_table(table, first, error)) {
+    Napi::TypeError::New(env, "loadKernels: " + error).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return reg->describe(env, first, reg->size());
+}
+
+Napi::Value SetSwitchInterval(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  double ms = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (!(ms > 0 && ms <= 10000)) {
+    Napi::RangeError::New(env, "setSwitchInterval: ms must be a number in (0, 10000]")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  GlobalLock::instance().set_switch_interval(
+      std::chrono::microseconds(int64_t(ms * 1000.0 < 1 ? 1 : ms * 1000.0)));
+  return env.Undefined();
+}
+
+Napi::Value GetSwitchInterval(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           double(GlobalLock::instance().switch_interval().count()) / 1000.0);
+}
+
+Napi::Value GlobalLockStatsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const LockStats& s = GlobalLock::instance().stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("switches", double(s.switches.load()));
+  o.Set("dropRequests", double(s.drop_requests.load()));
+  o.Set("forcedWaits", double(s.forced_waits.load()));
+  o.Set("acquisitions", double(s.acquisitions.load()));
+  o.Set("waitNsTotal", double(s.wait_ns_total.load()));
+  o.Set("waitNsMax", double(s.wait_ns_max.load()));
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new KernelRegistry());
+  exports.Set("abiVersion", Napi::Number::New(env, COREPOOL_ABI_VERSION));
+  exports.Set("kernels", Napi::Function::New<Kernels>(env, "kernels"));
+  exports.Set("runSync", Napi::Function::New<RunSync>(env, "runSync"));
+  exports.Set("loadKernelTable", Napi::Function::New<LoadKernelTable>(env, "loadKernelTable"));
+  exports.Set("setSwitchInterval", Napi::Function::New<SetSwitchInterval>(env, "setSwitchInterval"));
+  exports.Set("getSwitchInterval", Napi::Function::New<GetSwitchInterval>(env, "getSwitchInterval"));
+  exports.Set("globalLockStats", Napi::Function::New<GlobalLockStatsJs>(env, "globalLockStats"));
+  exports.Set("NativePoolBinding", PoolObject::Define(env));
+  return exports;
+}
+
+}  // namespace
+}  // namespace corepool
+
+static Napi::Object InitCorepool(Napi::Env env, Napi::Object exports) {
+  return corepool::Init(env, exports);
+}
+
+NODE_API_MODULE(corepool, InitCorepool)

@@ -1,0 +1,63 @@
+// The JS-facing pool: owns a ThreadPool and its CompletionQueue, turns batches of
+// submission records into tasks in one call, and settles batches of completions in
+// one JS call. Knows nothing of what kernels do.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <vector>
+
+#include "../pool.h"
+#include "completion_queue.h"
+#include "kernel_registry.h"
+
+namespace corepool {
+
+class PoolObject : public Napi::ObjectWrap<PoolObject> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit PoolObject(const Napi::CallbackInfo& info);
+  ~PoolObject() override;
+
+ private:
+  // Where each in-flight task is, by the slot id JS gave it, and the typed arrays it
+  // pins until it is done.
+  struct Slot {
+    Task* task = nullptr;
+    std::vector<napi_ref> pins;
+  };
+
+  Napi::Value Submit(const Napi::CallbackInfo& info);
+  Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value TakeOldest(const Napi::CallbackInfo& info);
+  Napi::Value CancelQueued(const Napi::CallbackInfo& info);
+  Napi::Value CancelRunning(const Napi::CallbackInfo& info);
+  Napi::Value State(const Napi::CallbackInfo& info);
+  Napi::Value Counts(const Napi::CallbackInfo& info);
+  Napi::Value LockStatsJs(const Napi::CallbackInfo& info);
+  Napi::Value RequestStop(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  void on_completions(std::vector<std::unique_ptr<Task>>& done);
+  void release_slot(uint32_t id);
+  void set_inflight(int64_t delta);
+  void close_now();
+  static void on_env_teardown(napi_async_cleanup_hook_handle handle, void* arg);
+
+  Napi::Env env_;
+  const KernelRegistry* registry_ = nullptr;
+  std::unique_ptr<ThreadPool> pool_;
+  CompletionQueue* completions_ = nullptr;  // deletes itself after close
+  std::vector<Slot> slots_;
+  int64_t inflight_ = 0;
+  Napi::FunctionReference on_complete_;  // strong only while tasks are in flight
+  Napi::Reference<Napi::Float64Array> records_ref_;
+  double* records_ = nullptr;
+  uint32_t record_capacity_ = 0;
+  std::unique_ptr<Napi::AsyncContext> async_context_;
+  napi_async_cleanup_hook_handle cleanup_hook_ = nullptr;
+  bool closed_ = false;
+};
+
+}  // namespace corepool

@@ -1,0 +1,70 @@
+// The optional process-wide lock that emulates CPython's GIL (Python/ceval_gil.c).
+// Pure C++. A pool created with the mode on makes each worker take the lock before it
+// runs a task and drop it when the task ends; kernels' checkpoints are the eval-breaker
+// checks where a holder hands the lock over on request; blocking regions release it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+namespace corepool {
+
+enum class LockMode : uint8_t {
+  Modern = 0,  // CPython >= 3.2: switch interval, drop requests, forced switching
+  Legacy = 1,  // CPython < 3.2: release every 100 ticks and race to re-take at once
+};
+
+// Counters of one pool's threads (and, summed, of the whole lock). Atomics: written by
+// workers, read by the main thread for globalLockStats().
+struct LockStats {
+  std::atomic<uint64_t> switches{0};       // acquisitions by a thread other than the last holder
+  std::atomic<uint64_t> drop_requests{0};  // times a waiter timed out and asked the holder to drop
+  std::atomic<uint64_t> forced_waits{0};   // times a holder dropped on request and waited for a taker
+  std::atomic<uint64_t> acquisitions{0};
+  std::atomic<uint64_t> wait_ns_total{0};  // time spent waiting in take
+  std::atomic<uint64_t> wait_ns_max{0};
+};
+
+// One worker thread's view of the lock.
+struct LockThread {
+  std::atomic<uint32_t>* interrupt = nullptr;  // the worker's interrupt word
+  LockStats* pool_stats = nullptr;
+  LockMode mode = LockMode::Modern;
+  uint32_t ticks = 0;  // legacy mode: checkpoints since the last release
+  bool holding = false;
+};
+
+class GlobalLock {
+ public:
+  static GlobalLock& instance();  // the one process-wide lock
+
+  void take(LockThread& self);
+  void drop(LockThread& self);
+  // Called from a checkpoint when the DROP_REQUEST (or, legacy, TICK) bit is set.
+  void on_checkpoint(LockThread& self);
+
+  void set_switch_interval(std::chrono::microseconds interval);
+  std::chrono::microseconds switch_interval() const;
+  const LockStats& stats() const { return stats_; }
+
+ private:
+  GlobalLock() = default;
+  void release(LockThread& self);
+
+  std::mutex mutex_;
+  std::condition_variable cond_;
+  bool locked_ = false;
+  LockThread* holder_ = nullptr;
+  std::atomic<const LockThread*> last_holder_{nullptr};
+  uint64_t switch_number_ = 0;
+  // FORCE_SWITCHING: a holder that dropped on request waits here until another takes it.
+  std::mutex switch_mutex_;
+  std::condition_variable switch_cond_;
+  std::atomic<int64_t> interval_us_{5000};
+  LockStats stats_;
+};
+
+}  // namespace corepool

@@ -1,0 +1,72 @@
+// Trial division, as in the classic ProcessPoolExecutor.map(is_prime, numbers) demo.
+#include <cmath>
+#include <cstdint>
+
+#include "limits.h"
+#include "registry.h"
+
+namespace corepool {
+namespace {
+
+// A few thousand divisions between checkpoints: a few microseconds of work.
+constexpr uint64_t kDivisionsPerCheckpoint = 2048;
+
+// 1 prime, 0 composite, -1 stopped at a checkpoint. `budget` carries the division count
+// across calls so that countPrimes over many small numbers checkpoints just as often.
+int is_prime(corepool_ctx* ctx, uint64_t n, uint64_t& budget) {
+  if (n < 2) return 0;
+  if (n < 4) return 1;
+  if (n % 2 == 0 || n % 3 == 0) return 0;
+  uint64_t limit = static_cast<uint64_t>(std::sqrt(static_cast<double>(n)));
+  while (limit * limit > n) --limit;
+  while ((limit + 1) * (limit + 1) <= n) ++limit;
+  for (uint64_t i = 5; i <= limit; i += 6) {
+    if (n % i == 0 || n % (i + 2) == 0) return 0;
+    if (++budget == kDivisionsPerCheckpoint) {
+      budget = 0;
+      if (corepool_checkpoint(ctx)) return -1;
+    }
+  }
+  return 1;
+}
+
+int run_is_prime(corepool_ctx* ctx, const corepool_value* args, corepool_result* result) {
+  uint64_t budget = 0;
+  int r = is_prime(ctx, static_cast<uint64_t>(args[0].integer), budget);
+  if (r < 0) return COREPOOL_STOPPED;
+  result->boolean = r;
+  return COREPOOL_OK;
+}
+
+int run_count_primes(corepool_ctx* ctx, const corepool_value* args, corepool_result* result) {
+  uint64_t lo = static_cast<uint64_t>(args[0].integer);
+  uint64_t hi = static_cast<uint64_t>(args[1].integer);
+  uint64_t budget = 0;
+  double count = 0;
+  for (uint64_t n = lo; n < hi; ++n) {
+    int r = is_prime(ctx, n, budget);
+    if (r < 0) return COREPOOL_STOPPED;
+    count += r;
+    if (++budget >= kDivisionsPerCheckpoint) {
+      budget = 0;
+      if (corepool_checkpoint(ctx)) return COREPOOL_STOPPED;
+    }
+  }
+  result->number = count;
+  return COREPOOL_OK;
+}
+
+const corepool_arg_spec kIsPrimeArgs[] = {{"n", COREPOOL_ARG_INT, 0, kMaxSafeInteger}};
+const corepool_arg_spec kCountPrimesArgs[] = {
+    {"lo", COREPOOL_ARG_INT, 0, kMaxSafeInteger},
+    {"hi", COREPOOL_ARG_INT, 0, kMaxSafeInteger},
+};
+
+}  // namespace
+
+const corepool_kernel kIsPrime = {"isPrime", 1, kIsPrimeArgs, COREPOOL_RESULT_BOOL, run_is_prime};
+// Counts the primes p with lo <= p < hi.
+const corepool_kernel kCountPrimes = {"countPrimes", 2, kCountPrimesArgs, COREPOOL_RESULT_NUMBER,
+                                      run_count_primes};
+
+}  // namespace corepool

@@ -1,0 +1,22 @@
+// The built-in kernels, in the order of their ids (the binding exports them by index).
+#pragma once
+
+#include <cstddef>
+
+#include "corepool.h"
+
+namespace corepool {
+
+extern const corepool_kernel kIsPrime;
+extern const corepool_kernel kCountPrimes;
+extern const corepool_kernel kSumRange;
+extern const corepool_kernel kSpin;
+extern const corepool_kernel kSleep;
+extern const corepool_kernel kSha256;
+extern const corepool_kernel kNoop;
+
+// Null-terminated list of every built-in kernel.
+const corepool_kernel* const* builtin_kernels();
+size_t builtin_kernel_count();
+
+}  // namespace corepool

@@ -1,0 +1,120 @@
+// ThreadPool: corepool's own worker threads (never libuv's), one FIFO queue, per-task
+// cancel flags and deadlines. Pure C++: it knows nothing of Node; finished tasks leave
+// through the CompletionSink, which the binding turns into batched JS callbacks.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "global_lock.h"
+#include "task.h"
+
+namespace corepool {
+
+struct Worker {
+  // The word every checkpoint loads: CANCEL | DEADLINE | DROP_REQUEST | TICK bits.
+  alignas(64) std::atomic<uint32_t> interrupt{0};
+  Task* current = nullptr;  // guarded by the pool's mutex
+  LockThread lock_thread;
+  std::thread thread;
+  class ThreadPool* pool = nullptr;
+  uint32_t index = 0;
+};
+
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
+                  std::atomic<uint32_t>::is_always_lock_free,
+              "the C ABI reads the interrupt word as a plain uint32_t");
+
+class ThreadPool {
+ public:
+  // Receives every task that was submitted, exactly once, when it reached a final
+  // status — except tasks the caller removed itself through cancel()/take_queued().
+  // Called on a worker or the deadline thread: must be thread-safe and quick.
+  using CompletionSink = std::function<void(std::unique_ptr<Task>)>;
+
+  struct Options {
+    uint32_t workers = 1;
+    std::string name = "corepool";
+    bool global_lock = false;
+    LockMode lock_mode = LockMode::Modern;
+  };
+
+  ThreadPool(Options options, CompletionSink sink);
+  ~ThreadPool();  // cancels everything and joins
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  // Queues tasks in order and wakes only as many idle workers as there are new tasks.
+  void submit(std::vector<std::unique_ptr<Task>>& tasks);
+
+  enum class CancelResult { Removed, Running, Finished };
+  // Removed: the task was queued and is handed back (in `removed`); Running: its cancel
+  // flag is raised; Finished: it is already on its way to the sink.
+  CancelResult cancel(Task* task, std::unique_ptr<Task>& removed);
+  // The queued task at the front (discardOldest), or null.
+  std::unique_ptr<Task> take_oldest();
+  // Every queued task (shutdown cancelFutures), in queue order.
+  std::vector<std::unique_ptr<Task>> take_all_queued();
+  // Raises the cancel flag of every running task (shutdown cancelRunning).
+  void cancel_running();
+  // Workers finish the queue, then exit. join() waits for them.
+  void request_stop();
+  void join();
+
+  TaskStatus status_of(Task* task);
+  uint32_t worker_count() const { return uint32_t(workers_.size()); }
+  size_t queued() const { return queued_.load(std::memory_order_relaxed); }
+  size_t active() const { return active_.load(std::memory_order_relaxed); }
+  const LockStats& lock_stats() const { return lock_stats_; }
+  bool uses_global_lock() const { return options_.global_lock; }
+
+  // The interrupt word, kernel context and host services of a running task.
+  static const corepool_host_api* host_api();
+
+ private:
+  void worker_main(Worker& worker);
+  int run_task(Worker& worker, Task& task);
+  void settle(Task& task, int rc);
+  void watcher_main();
+  void ensure_watcher();
+  void add_deadline(Task& task, Clock::time_point at);
+  void remove_deadline(Task& task);
+  void push_back(Task* task);
+  void unlink(Task* task);
+
+  Options options_;
+  CompletionSink sink_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+
+  std::mutex mutex_;
+  std::condition_variable work_cv_;
+  Task* head_ = nullptr;
+  Task* tail_ = nullptr;
+  std::atomic<size_t> queued_{0};
+  std::atomic<size_t> active_{0};
+  uint32_t idle_ = 0;
+  bool stopping_ = false;
+
+  // Deadlines of queued and running tasks, served by one lazily started thread.
+  std::multimap<Clock::time_point, Task*> deadlines_;
+  std::condition_variable watcher_cv_;
+  std::thread watcher_;
+  bool watcher_stop_ = false;
+  bool joined_ = false;
+
+  LockStats lock_stats_;
+};
+
+// Runs one call of a kernel on the calling thread (kernel.runSync, callerRuns): never
+// interrupted, no global lock. Returns the kernel's COREPOOL_* code.
+int run_inline(const corepool_kernel* kernel, const corepool_value* args,
+               corepool_result* result, std::string& error);
+
+}  // namespace corepool
