@@ -1,0 +1,45 @@
+// Errors a user can act on: each names what failed and why.
+
+/** Base class of every error corepool raises on purpose. */
+export class CorepoolError extends Error {
+  override name = 'CorepoolError';
+}
+
+/** The task was cancelled (by `cancel()`, an aborted signal, or shutdown). */
+export class CancelledError extends CorepoolError {
+  override name = 'CancelledError';
+  constructor(message = 'the task was cancelled', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A deadline passed: the task's own (`timeout`, `runTimeout`) or a wait's. */
+export class TimeoutError extends CorepoolError {
+  override name = 'TimeoutError';
+  constructor(message = 'the deadline passed', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** `submit` after `shutdown()`. */
+export class PoolShutdownError extends CorepoolError {
+  override name = 'PoolShutdownError';
+  constructor(message = 'cannot submit: the pool was shut down') {
+    super(message);
+  }
+}
+
+/** The bounded queue is full and the pool's `onFull` policy is `'reject'`. */
+export class QueueFullError extends CorepoolError {
+  override name = 'QueueFullError';
+}
+
+/** A kernel reported a failure; `.kernel` names it. */
+export class KernelError extends CorepoolError {
+  override name = 'KernelError';
+  readonly kernel: string;
+  constructor(kernel: string, message: string, options?: ErrorOptions) {
+    super(`${kernel}: ${message}`, options);
+    this.kernel = kernel;
+  }
+}

@@ -1,0 +1,201 @@
+// The Executor interface every pool implements, its option types, and the helpers the
+// pools share: option checks and the ordered, bounded, cancellable map.
+import { CancelledError, TimeoutError } from './errors';
+import { checkTimeout, describe, Future } from './future';
+
+export interface SubmitOptions {
+  /** Deadline in ms from submit: a queued task never runs, a running one is stopped. */
+  timeout?: number;
+  /** Deadline in ms from the moment the task starts running. */
+  runTimeout?: number;
+  /** Aborting it cancels the task, like `future.cancel()`. One signal can stop many tasks. */
+  signal?: AbortSignal;
+}
+
+export interface MapOptions {
+  /** Overall deadline in ms from the call to map(): the iteration rejects with TimeoutError. */
+  timeout?: number;
+  /** Items sent (and run) together as one task. Default 1. */
+  chunksize?: number;
+  /** Most items in flight at once; bounds memory over endless inputs. Default: no bound. */
+  buffersize?: number;
+  /** Aborting it cancels what is outstanding; the iteration rejects with CancelledError. */
+  signal?: AbortSignal;
+}
+
+export interface ShutdownOptions {
+  /** Resolve only when every task has ended. Default true. */
+  wait?: boolean;
+  /** Cancel the tasks still queued (Python's cancel_futures). Default false. */
+  cancelFutures?: boolean;
+  /** Also raise the cancel flag of running tasks (Java's shutdownNow). Default false. */
+  cancelRunning?: boolean;
+}
+
+/** The contract shared by NativePool and IoPool: move a task between them by changing one line. */
+export interface Executor<Task, Args extends readonly unknown[] = readonly unknown[], Result = unknown> {
+  submit(task: Task, args: Args, options?: SubmitOptions): Future<Result>;
+  map(task: Task, items: Iterable<unknown> | AsyncIterable<unknown>, options?: MapOptions): AsyncIterableIterator<Result>;
+  shutdown(options?: ShutdownOptions): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface CheckedSubmitOptions {
+  timeout: number | undefined;
+  runTimeout: number | undefined;
+  signal: AbortSignal | undefined;
+}
+
+const NO_OPTIONS: CheckedSubmitOptions = Object.freeze({ timeout: undefined, runTimeout: undefined, signal: undefined });
+
+export function checkSubmitOptions(options: SubmitOptions | undefined): CheckedSubmitOptions {
+  if (options === undefined) return NO_OPTIONS;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object, got ${describe(options)}`);
+  }
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  return {
+    timeout: checkTimeout(options.timeout, 'options.timeout'),
+    runTimeout: checkTimeout(options.runTimeout, 'options.runTimeout'),
+    signal,
+  };
+}
+
+export function checkCount(value: unknown, name: string, min: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  }
+  if (value !== Infinity && !Number.isInteger(value)) throw new RangeError(`${name} must be an integer, got ${value}`);
+  if (value < min) throw new RangeError(`${name} must be >= ${min}, got ${value}`);
+  return value;
+}
+
+export function checkShutdownOptions(options: ShutdownOptions | undefined): Required<ShutdownOptions> {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new TypeError(`shutdown options must be an object, got ${describe(options)}`);
+  }
+  return {
+    wait: options?.wait ?? true,
+    cancelFutures: options?.cancelFutures ?? false,
+    cancelRunning: options?.cancelRunning ?? false,
+  };
+}
+
+/** Cancels `future` when `signal` aborts; forgets the listener once the future is done. */
+export function linkSignal(future: Future<unknown>, signal: AbortSignal | undefined): void {
+  if (signal === undefined) return;
+  if (signal.aborted) {
+    future.cancel();
+    return;
+  }
+  const onAbort = (): void => {
+    future.cancel();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  future.addDoneCallback(() => signal.removeEventListener('abort', onAbort));
+}
+
+/** Submits one chunk of items (each item an argument tuple) as one task. */
+export type ChunkSubmitter<R> = (chunk: unknown[][], timeout: number | undefined) => Future<R[]>;
+
+/**
+ * Python's Executor.map for any pool: results in input order, chunks of `chunksize`
+ * items per task, at most `buffersize` items in flight, an overall timeout, and early
+ * exit (break, error, abort, timeout) cancels everything still outstanding.
+ */
+export async function* orderedMap<R>(
+  toArgs: (item: unknown) => unknown[],
+  submitChunk: ChunkSubmitter<R>,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  options: MapOptions | undefined,
+): AsyncGenerator<R, void, undefined> {
+  const chunksize = checkCount(options?.chunksize, 'options.chunksize', 1, 1);
+  const buffersize = checkCount(options?.buffersize, 'options.buffersize', 1, Infinity);
+  const timeout = checkTimeout(options?.timeout, 'options.timeout');
+  const signal = options?.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  const deadline = timeout === undefined ? undefined : performance.now() + timeout;
+  const remaining = (): number | undefined => (deadline === undefined ? undefined : Math.max(0, deadline - performance.now()));
+
+  const asyncSource = (items as AsyncIterable<unknown>)[Symbol.asyncIterator] !== undefined;
+  const iterator = asyncSource
+    ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+    : (items as Iterable<unknown>)[Symbol.iterator]();
+  const pending: { future: Future<R[]>; size: number }[] = [];
+  let head = 0;
+  let inFlight = 0;
+  let exhausted = false;
+
+  const stop = (): Error | undefined => {
+    if (signal?.aborted) return new CancelledError('map was aborted by its signal', { cause: signal.reason });
+    if (deadline !== undefined && performance.now() >= deadline) {
+      return new TimeoutError(`map did not finish within ${timeout} ms`);
+    }
+    return undefined;
+  };
+
+  try {
+    for (;;) {
+      // Fill: submit chunks until the buffer is full or the input ends.
+      while (!exhausted && inFlight < buffersize) {
+        const room = Math.min(chunksize, buffersize - inFlight);
+        const chunk: unknown[][] = [];
+        while (chunk.length < room) {
+          const step = asyncSource ? await (iterator.next() as Promise<IteratorResult<unknown>>) : (iterator.next() as IteratorResult<unknown>);
+          if (step.done) {
+            exhausted = true;
+            break;
+          }
+          chunk.push(toArgs(step.value));
+        }
+        if (chunk.length === 0) break;
+        const stopped = stop();
+        if (stopped) throw stopped;
+        pending.push({ future: submitChunk(chunk, remaining()), size: chunk.length });
+        inFlight += chunk.length;
+      }
+      if (head === pending.length) return;
+      const next = pending[head]!;
+      pending[head++] = undefined as never;
+      if (head > 1024 && head * 2 > pending.length) {
+        pending.splice(0, head);
+        head = 0;
+      }
+      const results = await waitFor(next.future, remaining(), signal, timeout);
+      inFlight -= next.size;
+      for (const r of results) yield r;
+    }
+  } finally {
+    for (let i = head; i < pending.length; i++) pending[i]?.future.cancel();
+    if (!exhausted) await (iterator.return?.() as unknown);
+  }
+}
+
+function waitFor<R>(future: Future<R>, remainingMs: number | undefined, signal: AbortSignal | undefined, timeout: number | undefined): Promise<R> {
+  if (future.done() || (remainingMs === undefined && signal === undefined)) return future.result();
+  return new Promise<R>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => finish(new CancelledError('map was aborted by its signal', { cause: signal?.reason }));
+    const finish = (error?: Error, value?: R): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(value as R);
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (remainingMs !== undefined) {
+      timer = setTimeout(() => finish(new TimeoutError(`map did not finish within ${timeout} ms`)), remainingMs);
+    }
+    future.result().then(
+      (v) => finish(undefined, v),
+      (e: Error) => finish(e),
+    );
+  });
+}

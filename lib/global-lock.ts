@@ -1,0 +1,48 @@
+// Controls and counters of the process-wide lock that emulates CPython's GIL.
+import { binding, RawLockStats } from './binding';
+import { describe } from './future';
+
+/** sys.setswitchinterval's analogue, in milliseconds (default 5). */
+export function setSwitchInterval(ms: number): void {
+  if (typeof ms !== 'number' || Number.isNaN(ms)) throw new TypeError(`setSwitchInterval: ms must be a number, got ${describe(ms)}`);
+  if (!(ms > 0 && ms <= 10000)) throw new RangeError(`setSwitchInterval: ms must be in (0, 10000], got ${ms}`);
+  binding.setSwitchInterval(ms);
+}
+
+/** sys.getswitchinterval's analogue, in milliseconds. */
+export function getSwitchInterval(): number {
+  return binding.getSwitchInterval();
+}
+
+export type GlobalLockCounters = RawLockStats;
+
+export interface GlobalLockStats {
+  /** Counters of the one process-wide lock. */
+  overall: GlobalLockCounters;
+  /** Counters of each live pool with the lock on, by pool name. */
+  pools: Record<string, GlobalLockCounters>;
+}
+
+interface LockPool {
+  readonly name: string;
+  isShutdown: boolean;
+  lockStats(): RawLockStats;
+}
+
+const lockPools = new Set<WeakRef<LockPool>>();
+
+/** @internal NativePool registers itself when created with the lock on. */
+export function registerLockPool(pool: LockPool): void {
+  lockPools.add(new WeakRef(pool));
+}
+
+/** Switches, drop requests, forced waits and time waited in take, overall and per pool. */
+export function globalLockStats(): GlobalLockStats {
+  const pools: Record<string, GlobalLockCounters> = {};
+  for (const ref of lockPools) {
+    const pool = ref.deref();
+    if (pool === undefined) lockPools.delete(ref);
+    else if (!pool.isShutdown) pools[pool.name] = pool.lockStats();
+  }
+  return { overall: binding.globalLockStats(), pools };
+}

@@ -1,0 +1,100 @@
+// Kernel<A, R>: a typed handle on a native kernel. It checks arguments against the
+// kernel's declared schema (and any rule that spans arguments) before anything is
+// queued, encodes them for the batched submission, and runs the kernel synchronously
+// on the calling thread when asked (runSync).
+import { ArgKind, binding, RawArgSpec, RawKernel, ResultKind } from './binding';
+import { describe } from './future';
+
+/** A rule over all arguments (e.g. lo <= hi); returns an error to throw, or undefined. */
+export type ArgsRule = (args: readonly unknown[]) => Error | undefined;
+
+export class Kernel<A extends readonly unknown[], R> {
+  readonly name: string;
+  /** @internal the kernel's id in this thread's native registry */
+  readonly id: number;
+  readonly arity: number;
+  /** @internal */
+  readonly specs: readonly RawArgSpec[];
+  /** @internal */
+  readonly resultKind: ResultKind;
+  /** @internal true if any argument is a typed array (passed by reference, pinned) */
+  readonly hasViews: boolean;
+  private readonly rules: readonly ArgsRule[];
+
+  /** @internal */
+  constructor(raw: RawKernel, rules: readonly ArgsRule[] = []) {
+    this.name = raw.name;
+    this.id = raw.id;
+    this.arity = raw.args.length;
+    this.specs = raw.args;
+    this.resultKind = raw.result;
+    this.hasViews = raw.args.some((s) => s.kind >= ArgKind.Bytes);
+    this.rules = rules;
+  }
+
+  /** Throws TypeError/RangeError naming the argument if `args` do not fit. */
+  validate(args: unknown): asserts args is A {
+    if (!Array.isArray(args)) {
+      throw new TypeError(`${this.name}: args must be an array of ${this.arity} argument(s), got ${describe(args)}`);
+    }
+    if (args.length !== this.arity) {
+      throw new TypeError(
+        `${this.name} takes ${this.arity} argument(s) (${this.specs.map((s) => s.name).join(', ')}), got ${args.length}`,
+      );
+    }
+    for (let i = 0; i < this.arity; i++) checkArg(this.name, this.specs[i]!, args[i]);
+    for (const rule of this.rules) {
+      const error = rule(args);
+      if (error !== undefined) throw error;
+    }
+  }
+
+  /** Runs the kernel now, on this thread (blocking it), and returns its result. */
+  runSync(args: A): R {
+    this.validate(args);
+    return binding.runSync(this.id, args as unknown as unknown[]) as R;
+  }
+
+  toString(): string {
+    return `Kernel(${this.name})`;
+  }
+}
+
+const ARRAY_TYPES: Record<number, { ctor: Function; label: string }> = {
+  [ArgKind.Bytes]: { ctor: Uint8Array, label: 'a Uint8Array' },
+  [ArgKind.Float64s]: { ctor: Float64Array, label: 'a Float64Array' },
+  [ArgKind.Int32s]: { ctor: Int32Array, label: 'an Int32Array' },
+};
+
+function checkArg(kernel: string, spec: RawArgSpec, value: unknown): void {
+  const where = `${kernel}: argument '${spec.name}'`;
+  switch (spec.kind) {
+    case ArgKind.Number:
+    case ArgKind.Int: {
+      if (typeof value !== 'number') throw new TypeError(`${where} must be a number, got ${describe(value)}`);
+      if (Number.isNaN(value)) throw new RangeError(`${where} must not be NaN`);
+      if (spec.kind === ArgKind.Int && !Number.isInteger(value)) {
+        throw new RangeError(`${where} must be an integer, got ${value}`);
+      }
+      if (value < spec.min || value > spec.max) {
+        throw new RangeError(`${where} must be between ${spec.min} and ${spec.max}, got ${value}`);
+      }
+      return;
+    }
+    case ArgKind.Bool:
+      if (typeof value !== 'boolean') throw new TypeError(`${where} must be a boolean, got ${describe(value)}`);
+      return;
+    default: {
+      const t = ARRAY_TYPES[spec.kind]!;
+      if (!(value instanceof t.ctor)) throw new TypeError(`${where} must be ${t.label}, got ${describe(value)}`);
+      const view = value as Uint8Array;
+      // A detached buffer reads as length 0 with no backing store: refuse it outright.
+      if ((view.buffer as { detached?: boolean }).detached === true) {
+        throw new TypeError(`${where} is a view of a detached ArrayBuffer`);
+      }
+      if (view.length < spec.min || view.length > spec.max) {
+        throw new RangeError(`${where} must have between ${spec.min} and ${spec.max} elements, got ${view.length}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,451 @@
+// NativePool: runs native kernels on corepool's own threads. Submissions are queued in
+// JS and sent to the native side in one call per tick (or per full batch);
+// completions come back in batches through one JS call. Futures settle from there.
+import * as os from 'node:os';
+import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
+
+import { binding, COMPLETION_FIELDS, RawLockStats, RawPool, ResultKind, Status, SUBMIT_HEADER } from './binding';
+import { KernelError, PoolShutdownError, QueueFullError, TimeoutError } from './errors';
+import {
+  checkCount,
+  checkShutdownOptions,
+  checkSubmitOptions,
+  Executor,
+  linkSignal,
+  MapOptions,
+  orderedMap,
+  ShutdownOptions,
+  SubmitOptions,
+} from './executor';
+import { describe, Future, FutureOwner } from './future';
+import { registerLockPool } from './global-lock';
+import { Kernel } from './kernel';
+
+export type OnFull = 'reject' | 'callerRuns' | 'discardOldest';
+
+export interface GlobalLockOptions {
+  /** 'modern': CPython >= 3.2 (switch interval, forced switching); 'legacy': the tick-based lock before it. */
+  mode?: 'modern' | 'legacy';
+}
+
+export interface NativePoolOptions {
+  /** Worker threads. Default os.availableParallelism(). */
+  maxWorkers?: number;
+  /** Most tasks waiting for a worker; beyond it `onFull` decides. Default unbounded. */
+  maxQueue?: number;
+  /** What submit does when the queue is full. Default 'reject'. */
+  onFull?: OnFull;
+  /** Thread names are `${name}-${index}` (seen in top -H and debuggers). Default 'corepool'. */
+  name?: string;
+  /** Run every task under one process-wide lock that emulates CPython's GIL. */
+  globalLock?: boolean | GlobalLockOptions;
+}
+
+export interface PoolStats {
+  name: string;
+  workers: number;
+  active: number;
+  queued: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  timedOut: number;
+  /** Time tasks waited in the queue, in nanoseconds. */
+  queueWait: RecordableHistogram;
+  /** Time tasks ran, in nanoseconds. */
+  runTime: RecordableHistogram;
+}
+
+type AnyKernel = Kernel<readonly unknown[], unknown>;
+type ArgsOf<K> = K extends Kernel<infer A, unknown> ? A : never;
+type ResultOf<K> = K extends Kernel<readonly unknown[], infer R> ? R : never;
+
+// Submissions are flushed when the batch reaches this many numbers, or at the end of the tick.
+const FLUSH_AT = 1 << 16;
+const COMPLETION_CAPACITY = 4096;
+
+interface Slot {
+  future: Future<unknown>;
+  kernel: AnyKernel;
+  chunk: boolean;
+  flushed: boolean;
+}
+
+export class NativePool implements Executor<AnyKernel>, FutureOwner {
+  readonly name: string;
+  readonly maxWorkers: number;
+  readonly maxQueue: number;
+  readonly onFull: OnFull;
+  readonly globalLock: false | 'modern' | 'legacy';
+
+  private readonly raw: RawPool;
+  private readonly records = new Float64Array(COMPLETION_CAPACITY * COMPLETION_FIELDS);
+  private readonly slots: (Slot | undefined)[] = [];
+  private readonly freeIds: number[] = [];
+  private readonly futureIds = new WeakMap<Future<unknown>, number>();
+  private batch = new Float64Array(1024);
+  private batchLength = 0;
+  private batchObjects: unknown[] = [];
+  private batchCount = 0;
+  private flushScheduled = false;
+  private inflight = 0;
+  private closed = false;
+  private shuttingDown = false;
+  private idleWaiters: (() => void)[] = [];
+  private roomWaiters: (() => void)[] = [];
+  private readonly createdAt = performance.now();
+  private runNsTotal = 0;
+  private counters = { completed: 0, failed: 0, cancelled: 0, timedOut: 0 };
+  private readonly queueWait = createHistogram();
+  private readonly runTime = createHistogram();
+
+  constructor(options: NativePoolOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`NativePool options must be an object, got ${describe(options)}`);
+    }
+    this.maxWorkers = checkCount(options.maxWorkers, 'maxWorkers', 1, os.availableParallelism());
+    if (this.maxWorkers > 1024) throw new RangeError(`maxWorkers must be <= 1024, got ${this.maxWorkers}`);
+    this.maxQueue = checkCount(options.maxQueue, 'maxQueue', 0, Infinity);
+    const onFull = options.onFull ?? 'reject';
+    if (onFull !== 'reject' && onFull !== 'callerRuns' && onFull !== 'discardOldest') {
+      throw new TypeError(`onFull must be 'reject', 'callerRuns' or 'discardOldest', got ${describe(onFull)}`);
+    }
+    this.onFull = onFull;
+    const name = options.name ?? 'corepool';
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`name must be a non-empty string, got ${describe(name)}`);
+    this.name = name;
+    this.globalLock = parseGlobalLock(options.globalLock);
+    const lockMode = this.globalLock === false ? -1 : this.globalLock === 'legacy' ? 1 : 0;
+    this.raw = new binding.NativePoolBinding(this.maxWorkers, name, lockMode, this.onComplete, this.records);
+    if (this.globalLock !== false) registerLockPool(this);
+  }
+
+  /** Queues `kernel(...args)` and returns its Future. Bad arguments throw here, before queuing. */
+  submit<K extends AnyKernel>(kernel: K, args: ArgsOf<K>, options?: SubmitOptions): Future<ResultOf<K>> {
+    checkKernel(kernel);
+    kernel.validate(args);
+    const opts = checkSubmitOptions(options);
+    if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
+    if (opts.signal?.aborted) {
+      const f = new Future<ResultOf<K>>(kernel.name);
+      f._setCancelled();
+      return f;
+    }
+    if (this.maxQueue !== Infinity && this.queuedNow() >= this.maxQueue) {
+      const early = this.onQueueFull(kernel, args);
+      if (early !== undefined) return early as Future<ResultOf<K>>;
+    }
+    const future = this.enqueue(kernel, [args as readonly unknown[]], false, opts.timeout, opts.runTimeout) as Future<ResultOf<K>>;
+    linkSignal(future, opts.signal);
+    return future;
+  }
+
+  /** Waits for room in a bounded queue, then submits. Resolves with the Future. */
+  async submitWhenReady<K extends AnyKernel>(kernel: K, args: ArgsOf<K>, options?: SubmitOptions): Promise<Future<ResultOf<K>>> {
+    checkKernel(kernel);
+    kernel.validate(args);
+    checkSubmitOptions(options);
+    while (this.maxQueue !== Infinity && this.queuedNow() >= this.maxQueue && !this.shuttingDown) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+    return this.submit(kernel, args, options);
+  }
+
+  /**
+   * Python's map: results in input order. Each item is the kernel's argument (or an
+   * array of its arguments when it takes several). `chunksize` items go to a worker
+   * as one native task, in one call.
+   */
+  map<K extends AnyKernel>(kernel: K, items: Iterable<unknown> | AsyncIterable<unknown>, options?: MapOptions): AsyncIterableIterator<ResultOf<K>> {
+    checkKernel(kernel);
+    if (items === null || typeof items !== 'object' || (!(Symbol.iterator in items) && !(Symbol.asyncIterator in items))) {
+      throw new TypeError(`map: items must be an Iterable or AsyncIterable, got ${describe(items)}`);
+    }
+    const toArgs = (item: unknown): unknown[] => {
+      const args = kernel.arity === 1 && !Array.isArray(item) ? [item] : kernel.arity === 0 && item === undefined ? [] : item;
+      kernel.validate(args);
+      return args as unknown[];
+    };
+    const submitChunk = (chunk: unknown[][], timeout: number | undefined): Future<ResultOf<K>[]> => {
+      if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
+      return this.enqueue(kernel, chunk, true, timeout, undefined) as Future<ResultOf<K>[]>;
+    };
+    return orderedMap(toArgs, submitChunk, items, options);
+  }
+
+  /**
+   * Stops taking tasks; afterwards submit throws PoolShutdownError. `cancelFutures`
+   * cancels what is queued, `cancelRunning` also stops running tasks at their next
+   * checkpoint. With `wait` (default) it resolves when every task has ended.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    const opts = checkShutdownOptions(options);
+    this.shuttingDown = true;
+    this.flush();
+    if (opts.cancelFutures && !this.closed) {
+      for (const id of this.raw.cancelQueued()) this.finishSlot(id, Status.Cancelled, undefined, undefined, 0, 0);
+    }
+    if (opts.cancelRunning && !this.closed) {
+      for (const slot of this.slots) if (slot !== undefined) slot.future.cancel();
+      this.raw.cancelRunning();
+    }
+    for (const wake of this.roomWaiters.splice(0)) wake();
+    if (!this.closed) this.raw.requestStop();
+    const idle = this.whenIdle();
+    this.closeIfIdle();
+    return opts.wait ? idle : Promise.resolve();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  /** True after shutdown(). */
+  get isShutdown(): boolean {
+    return this.shuttingDown;
+  }
+
+  stats(): PoolStats {
+    const [queued, active] = this.closed ? [0, 0] : this.raw.counts();
+    return {
+      name: this.name,
+      workers: this.maxWorkers,
+      active,
+      queued: queued + this.batchCount,
+      ...this.counters,
+      queueWait: this.queueWait,
+      runTime: this.runTime,
+    };
+  }
+
+  /** Share of the workers' time spent running tasks since the pool was created, 0..1. */
+  utilization(): number {
+    const elapsedNs = (performance.now() - this.createdAt) * 1e6 * this.maxWorkers;
+    return elapsedNs <= 0 ? 0 : Math.min(1, this.runNsTotal / elapsedNs);
+  }
+
+  /** Global-lock counters of this pool's threads (zeros without the lock). */
+  lockStats(): RawLockStats {
+    return this.raw.lockStats();
+  }
+
+  // ---- FutureOwner ----
+
+  /** @internal */
+  liveState(future: Future<unknown>): 'PENDING' | 'RUNNING' {
+    const id = this.futureIds.get(future);
+    if (id === undefined || !this.slots[id]?.flushed || this.closed) return 'PENDING';
+    return this.raw.state(id) === Status.Running ? 'RUNNING' : 'PENDING';
+  }
+
+  /** @internal */
+  cancel(future: Future<unknown>): boolean {
+    const id = this.futureIds.get(future);
+    if (id === undefined || this.closed) return false;
+    const slot = this.slots[id]!;
+    if (!slot.flushed) this.flush();
+    const r = this.raw.cancel(id);
+    if (r === 0) this.finishSlot(id, Status.Cancelled, undefined, undefined, 0, 0);
+    // Running or finished on the way back: the completion settles it as CANCELLED.
+    return true;
+  }
+
+  // ---- internals ----
+
+  private enqueue(kernel: AnyKernel, items: readonly (readonly unknown[])[], chunk: boolean, timeout: number | undefined, runTimeout: number | undefined): Future<unknown> {
+    const future = new Future<unknown>(kernel.name, this);
+    const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.slots.length;
+    this.slots[id] = { future, kernel, chunk, flushed: false };
+    this.futureIds.set(future, id);
+    const need = SUBMIT_HEADER + items.length * kernel.arity;
+    if (this.batchLength + need > this.batch.length) this.growBatch(need);
+    const b = this.batch;
+    let p = this.batchLength;
+    b[p++] = id;
+    b[p++] = kernel.id;
+    b[p++] = items.length;
+    b[p++] = timeout === undefined ? -1 : timeout;
+    b[p++] = runTimeout === undefined ? -1 : runTimeout;
+    if (kernel.hasViews) {
+      for (const args of items) {
+        for (let i = 0; i < args.length; i++) {
+          const v = args[i];
+          if (typeof v === 'object' && v !== null) {
+            b[p++] = this.batchObjects.length;
+            this.batchObjects.push(v);
+          } else {
+            b[p++] = v === true ? 1 : v === false ? 0 : (v as number);
+          }
+        }
+      }
+    } else {
+      for (const args of items) {
+        for (let i = 0; i < args.length; i++) {
+          const v = args[i];
+          b[p++] = v === true ? 1 : v === false ? 0 : (v as number);
+        }
+      }
+    }
+    this.batchLength = p;
+    this.batchCount++;
+    this.inflight++;
+    if (this.batchLength >= FLUSH_AT) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flush);
+    }
+    return future;
+  }
+
+  private growBatch(need: number): void {
+    let size = this.batch.length * 2;
+    while (size < this.batchLength + need) size *= 2;
+    const bigger = new Float64Array(size);
+    bigger.set(this.batch.subarray(0, this.batchLength));
+    this.batch = bigger;
+  }
+
+  /** Sends the batch to the native side in one call. */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.batchCount === 0) return;
+    const length = this.batchLength;
+    const objects = this.batchObjects;
+    const b = this.batch;
+    this.batchLength = 0;
+    this.batchCount = 0;
+    this.batchObjects = [];
+    let p = 0;
+    while (p < length) {
+      const slot = this.slots[b[p]!]!;
+      slot.flushed = true;
+      p += SUBMIT_HEADER + b[p + 2]! * slot.kernel.arity;
+    }
+    try {
+      this.raw.submit(b, length, objects);
+    } catch (error) {
+      // Arguments were validated in JS; reaching here is a bug, but it fails the batch's
+      // futures instead of leaving them pending forever.
+      for (let q = 0; q < length; ) {
+        const id = b[q]!;
+        const slot = this.slots[id]!;
+        q += SUBMIT_HEADER + b[q + 2]! * slot.kernel.arity;
+        if (this.raw.state(id) === -1) this.finishSlot(id, Status.Error, undefined, [String((error as Error).message)], 0, 0, 0);
+      }
+    }
+  };
+
+  /** Settles a batch of completion records written by the native side. */
+  private readonly onComplete = (count: number, objects: unknown[]): void => {
+    const r = this.records;
+    for (let i = 0; i < count; i++) {
+      const o = i * COMPLETION_FIELDS;
+      this.finishSlot(r[o]!, r[o + 1]!, r[o + 2]!, objects, r[o + 3]!, r[o + 4]!);
+    }
+    if (this.roomWaiters.length > 0) {
+      for (const wake of this.roomWaiters.splice(0)) wake();
+    }
+    if (this.inflight === 0) this.onIdle();
+  };
+
+  private finishSlot(id: number, status: Status, value: number | undefined, objects: unknown[] | undefined, waitNs: number, runNs: number, objectIndex = value): void {
+    const slot = this.slots[id];
+    if (slot === undefined) return;
+    this.slots[id] = undefined;
+    this.freeIds.push(id);
+    this.inflight--;
+    const { future, kernel } = slot;
+    if (runNs > 0) {
+      this.runNsTotal += runNs;
+      this.runTime.record(Math.max(1, Math.round(runNs)));
+      this.queueWait.record(Math.max(1, Math.round(waitNs)));
+    }
+    if (future.cancelRequested && status !== Status.Error && status !== Status.TimedOut) status = Status.Cancelled;
+    switch (status) {
+      case Status.Ok: {
+        this.counters.completed++;
+        let result: unknown;
+        if (slot.chunk) result = objects![value!];
+        else if (kernel.resultKind === ResultKind.Number) result = value;
+        else if (kernel.resultKind === ResultKind.Bool) result = value !== 0;
+        else if (kernel.resultKind === ResultKind.Undefined) result = undefined;
+        else result = objects![value!];
+        future._setResult(result);
+        return;
+      }
+      case Status.Error:
+        this.counters.failed++;
+        future._setException(new KernelError(kernel.name, String(objects![objectIndex!])));
+        return;
+      case Status.TimedOut:
+        this.counters.timedOut++;
+        if (future.cancelRequested) future._setCancelled();
+        else future._setException(new TimeoutError(`task '${kernel.name}' passed its deadline`));
+        return;
+      default:
+        this.counters.cancelled++;
+        future._setCancelled();
+    }
+  }
+
+  private queuedNow(): number {
+    if (this.closed) return 0;
+    const [queued, active] = this.raw.counts();
+    return Math.max(0, queued + this.batchCount - Math.max(0, this.maxWorkers - active - queued));
+  }
+
+  private onQueueFull(kernel: AnyKernel, args: unknown): Future<unknown> | undefined {
+    switch (this.onFull) {
+      case 'reject':
+        throw new QueueFullError(`pool '${this.name}' has ${this.maxQueue} task(s) queued (maxQueue); submit later, use submitWhenReady, or another onFull policy`);
+      case 'callerRuns':
+        // Runs on the calling (event-loop) thread: it blocks JS for the task's duration,
+        // which slows the producer down exactly as much as the pool is behind.
+        try {
+          return Future.resolved(kernel.name, kernel.runSync(args as readonly unknown[]));
+        } catch (error) {
+          return Future.failed(kernel.name, new KernelError(kernel.name, (error as Error).message));
+        }
+      case 'discardOldest': {
+        this.flush();
+        const id = this.raw.takeOldest();
+        if (id >= 0) this.finishSlot(id, Status.Cancelled, undefined, undefined, 0, 0);
+        return undefined;
+      }
+    }
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private onIdle(): void {
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    this.closeIfIdle();
+  }
+
+  private closeIfIdle(): void {
+    if (this.shuttingDown && this.inflight === 0 && !this.closed) {
+      this.closed = true;
+      this.raw.close();
+    }
+  }
+}
+
+function checkKernel(kernel: unknown): asserts kernel is AnyKernel {
+  if (!(kernel instanceof Kernel)) {
+    throw new TypeError(`kernel must be a corepool kernel (e.g. kernels.isPrime), got ${describe(kernel)}`);
+  }
+}
+
+function parseGlobalLock(value: NativePoolOptions['globalLock']): false | 'modern' | 'legacy' {
+  if (value === undefined || value === false) return false;
+  if (value === true) return 'modern';
+  if (typeof value === 'object' && value !== null) {
+    const mode = value.mode ?? 'modern';
+    if (mode === 'modern' || mode === 'legacy') return mode;
+    throw new TypeError(`globalLock.mode must be 'modern' or 'legacy', got ${describe(mode)}`);
+  }
+  throw new TypeError(`globalLock must be a boolean or { mode }, got ${describe(value)}`);
+}

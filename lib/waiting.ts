@@ -1,0 +1,125 @@
+// asCompleted and wait: Python's as_completed and wait over Futures of any pool.
+import { TimeoutError } from './errors';
+import { checkTimeout, describe, Future } from './future';
+
+export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED';
+
+export interface AsCompletedOptions {
+  /** ms from the call: the iteration then rejects with TimeoutError. */
+  timeout?: number;
+}
+
+export interface WaitForOptions {
+  timeout?: number;
+  returnWhen?: ReturnWhen;
+}
+
+export interface DoneAndNotDone<T> {
+  done: Set<Future<T>>;
+  notDone: Set<Future<T>>;
+}
+
+function toList<T>(futures: Iterable<Future<T>>, fn: string): Future<T>[] {
+  if (futures === null || typeof futures !== 'object' || !(Symbol.iterator in futures)) {
+    throw new TypeError(`${fn}: futures must be an iterable of Futures, got ${describe(futures)}`);
+  }
+  const list = [...new Set(futures)];
+  for (const f of list) {
+    if (!(f instanceof Future)) throw new TypeError(`${fn}: every item must be a Future, got ${describe(f)}`);
+  }
+  return list;
+}
+
+/** Yields the futures as they complete (finished or cancelled), first done first. */
+export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsCompletedOptions): AsyncIterableIterator<Future<T>> {
+  const list = toList(futures, 'asCompleted');
+  const timeout = checkTimeout(options?.timeout, 'options.timeout');
+  const deadline = timeout === undefined ? undefined : performance.now() + timeout;
+  const ready: Future<T>[] = [];
+  let wake: (() => void) | undefined;
+  for (const f of list) {
+    f.addDoneCallback(() => {
+      ready.push(f);
+      wake?.();
+    });
+  }
+  // A hand-written iterator: an async generator would await each yielded Future
+  // (they are thenable) and hand out results instead of Futures.
+  let yielded = 0;
+  let timedOut: Error | undefined;
+  const next = async (): Promise<IteratorResult<Future<T>, undefined>> => {
+    if (timedOut) throw timedOut;
+    if (yielded >= list.length) return { value: undefined, done: true };
+    if (ready.length === 0) {
+      await new Promise<void>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        wake = () => {
+          wake = undefined;
+          if (timer !== undefined) clearTimeout(timer);
+          resolve();
+        };
+        if (deadline !== undefined) {
+          timer = setTimeout(() => {
+            wake = undefined;
+            timedOut = new TimeoutError(`${list.length - yielded} (of ${list.length}) futures unfinished after ${timeout} ms`);
+            reject(timedOut);
+          }, Math.max(0, deadline - performance.now()));
+        }
+      });
+    }
+    yielded++;
+    return { value: ready.shift()!, done: false };
+  };
+  const iterator: AsyncIterableIterator<Future<T>> = {
+    next,
+    return: async () => {
+      yielded = list.length;
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
+
+/** Waits until `returnWhen` holds or `timeout` ms pass; never rejects on timeout. */
+export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions): Promise<DoneAndNotDone<T>> {
+  const list = toList(futures, 'wait');
+  const timeout = checkTimeout(options?.timeout, 'options.timeout');
+  const returnWhen = options?.returnWhen ?? 'ALL_COMPLETED';
+  if (returnWhen !== 'FIRST_COMPLETED' && returnWhen !== 'FIRST_EXCEPTION' && returnWhen !== 'ALL_COMPLETED') {
+    throw new TypeError(`wait: options.returnWhen must be 'FIRST_COMPLETED', 'FIRST_EXCEPTION' or 'ALL_COMPLETED', got ${describe(returnWhen)}`);
+  }
+  const split = (): DoneAndNotDone<T> => {
+    const done = new Set<Future<T>>();
+    const notDone = new Set<Future<T>>();
+    for (const f of list) (f.done() ? done : notDone).add(f);
+    return { done, notDone };
+  };
+  const satisfied = (): boolean => {
+    let doneCount = 0;
+    for (const f of list) {
+      if (!f.done()) continue;
+      doneCount++;
+      if (returnWhen === 'FIRST_COMPLETED') return true;
+      if (returnWhen === 'FIRST_EXCEPTION' && !f.cancelled() && f._peekError() !== undefined) return true;
+    }
+    return doneCount === list.length;
+  };
+  if (satisfied()) return Promise.resolve(split());
+  return new Promise((resolve) => {
+    let finished = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      if (timer !== undefined) clearTimeout(timer);
+      resolve(split());
+    };
+    for (const f of list) f.addDoneCallback(() => {
+      if (!finished && satisfied()) finish();
+    });
+    if (timeout !== undefined) timer = setTimeout(finish, timeout);
+  });
+}
