@@ -1,5 +1,16 @@
 // Mirrors CPython's Python/ceval_gil.c (take_gil / drop_gil, "new GIL" since 3.2),
 // mechanism by mechanism; comments name the CPython step each part stands for.
+//
+// Deliberate departures, each closing a hang CPython avoids by other means:
+// - A forced-switch wait (FORCE_SWITCHING) also ends when no thread is left waiting to
+//   take the lock, so a waiter that gives up (a cancelled task) cannot strand the holder
+//   (CPython's gh-96387 resets the request for an exiting thread; same purpose).
+// - Waiters always wait with a timeout and ask a Modern holder to drop whatever their
+//   own mode, so a Legacy pool's thread cannot starve behind a Modern holder that only
+//   drops on request.
+// - A wake-up that was not a release (wake_waiters, spurious) keeps the waiter's interval
+//   running instead of restarting it, so frequent cancels elsewhere cannot postpone
+//   drop requests forever.
 #include "global_lock.h"
 
 #include "corepool.h"
@@ -40,37 +51,73 @@ std::chrono::microseconds GlobalLock::switch_interval() const {
   return std::chrono::microseconds(interval_us_.load(std::memory_order_relaxed));
 }
 
-// take_gil()
 void GlobalLock::take(LockThread& self) {
-  Clock::time_point start = Clock::now();
   std::unique_lock<std::mutex> lock(mutex_);
-  while (locked_) {
-    if (self.mode == LockMode::Legacy) {
-      // The old lock had no timeout and no drop request: wait for a release and race.
-      cond_.wait(lock);
-      continue;
-    }
+  acquire(lock, self, 0);
+}
+
+bool GlobalLock::take_unless(LockThread& self, uint32_t stop_bits) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return acquire(lock, self, stop_bits);
+}
+
+void GlobalLock::wake_waiters() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (waiters_ > 0) cond_.notify_all();
+}
+
+// take_gil(). Called with mutex_ held; returns with it held.
+bool GlobalLock::acquire(std::unique_lock<std::mutex>& lock, LockThread& self,
+                         uint32_t stop_bits) {
+  Clock::time_point start = Clock::now();
+  if (self.id == 0) self.id = ++next_id_;
+  if (locked_) {
+    ++waiters_;
     uint64_t saved_switchnum = switch_number_;
+    uint64_t saved_releases = releases_;
     auto interval = std::chrono::microseconds(interval_us_.load(std::memory_order_relaxed));
-    bool timed_out = cond_.wait_for(lock, interval) == std::cv_status::timeout;
-    // Nobody took the lock during a whole interval: ask the holder to drop it.
-    if (timed_out && locked_ && switch_number_ == saved_switchnum && holder_ != nullptr) {
-      holder_->interrupt->fetch_or(COREPOOL_INTERRUPT_DROP_REQUEST, std::memory_order_relaxed);
-      count(self, stats_, &LockStats::drop_requests);
+    Clock::time_point request_at = start + interval;
+    while (locked_) {
+      if (stop_bits != 0 && (self.interrupt->load(std::memory_order_relaxed) & stop_bits)) {
+        // Leaving without the lock. It is held, so no release's signal is lost with us;
+        // a holder in a forced-switch wait may be waiting for us in particular.
+        --waiters_;
+        switch_cond_.notify_all();
+        return false;
+      }
+      cond_.wait_until(lock, request_at);
+      Clock::time_point now = Clock::now();
+      interval = std::chrono::microseconds(interval_us_.load(std::memory_order_relaxed));
+      if (switch_number_ != saved_switchnum || releases_ != saved_releases) {
+        // CPython starts a new interval after every signalled wake-up.
+        saved_switchnum = switch_number_;
+        saved_releases = releases_;
+        request_at = now + interval;
+        continue;
+      }
+      // Nobody took the lock during a whole interval: ask the holder to drop it.
+      // (SET_GIL_DROP_REQUEST; a Legacy holder releases on its own ticks instead.)
+      if (now >= request_at && locked_) {
+        if (holder_ != nullptr && holder_->mode == LockMode::Modern) {
+          holder_->interrupt->fetch_or(COREPOOL_INTERRUPT_DROP_REQUEST,
+                                       std::memory_order_relaxed);
+          count(self, stats_, &LockStats::drop_requests);
+        }
+        request_at = now + interval;
+      }
     }
+    --waiters_;
   }
+  // _ready:
   locked_ = true;
   holder_ = &self;
   self.holding = true;
   count(self, stats_, &LockStats::acquisitions);
-  if (last_holder_.load(std::memory_order_relaxed) != &self) {
-    last_holder_.store(&self, std::memory_order_relaxed);
+  if (last_holder_ != self.id) {
+    last_holder_ = self.id;
     ++switch_number_;
     count(self, stats_, &LockStats::switches);
-  }
-  // FORCE_SWITCHING: wake a holder that dropped on request and waits for a taker.
-  {
-    std::lock_guard<std::mutex> switch_lock(switch_mutex_);
+    // FORCE_SWITCHING: wake a holder that dropped on request and waits for a taker.
     switch_cond_.notify_all();
   }
   // RESET_GIL_DROP_REQUEST: a request aimed at us before we held the lock is stale.
@@ -79,26 +126,28 @@ void GlobalLock::take(LockThread& self) {
     self.ticks = 0;
     self.interrupt->fetch_or(COREPOOL_INTERRUPT_TICK, std::memory_order_relaxed);
   }
-  lock.unlock();
-  uint64_t waited = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 Clock::now() - start).count());
+  uint64_t waited = uint64_t(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
   add_wait(stats_, waited);
   if (self.pool_stats) add_wait(*self.pool_stats, waited);
+  return true;
 }
 
-// The first half of drop_gil(): unlock and signal one waiter.
-void GlobalLock::release(LockThread& self) {
-  std::lock_guard<std::mutex> lock(mutex_);
+// The first half of drop_gil(): unlock and signal one waiter. mutex_ held.
+void GlobalLock::release_locked(LockThread& self) {
   locked_ = false;
   holder_ = nullptr;
   self.holding = false;
+  ++releases_;
   self.interrupt->fetch_and(~(COREPOOL_INTERRUPT_DROP_REQUEST | COREPOOL_INTERRUPT_TICK),
                             std::memory_order_relaxed);
-  cond_.notify_one();
+  if (waiters_ > 0) cond_.notify_one();
 }
 
 void GlobalLock::drop(LockThread& self) {
-  if (self.holding) release(self);
+  if (!self.holding) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  release_locked(self);
 }
 
 // The eval breaker: a holder at a safe point.
@@ -108,25 +157,24 @@ void GlobalLock::on_checkpoint(LockThread& self) {
     // Release every 100 ticks and race to take it again at once: on a multicore the
     // releasing thread usually wins, the waiter's wake-up was for nothing.
     if (++self.ticks < kLegacyCheckInterval) return;
-    release(self);
-    take(self);
+    std::unique_lock<std::mutex> lock(mutex_);
+    release_locked(self);
+    lock.unlock();  // the window in which a woken waiter may win the race
+    lock.lock();
+    acquire(lock, self, 0);
     return;
   }
   uint32_t bits = self.interrupt->load(std::memory_order_relaxed);
   if (!(bits & COREPOOL_INTERRUPT_DROP_REQUEST)) return;
-  release(self);
+  std::unique_lock<std::mutex> lock(mutex_);
+  release_locked(self);
   // FORCE_SWITCHING: since the drop was forced, wait until another thread actually took
-  // the lock, so that we do not grab it straight back.
-  {
-    std::unique_lock<std::mutex> switch_lock(switch_mutex_);
-    if (last_holder_.load(std::memory_order_relaxed) == &self) {
-      count(self, stats_, &LockStats::forced_waits);
-      switch_cond_.wait(switch_lock, [&] {
-        return last_holder_.load(std::memory_order_relaxed) != &self;
-      });
-    }
+  // the lock, so that we do not grab it straight back; but not for a taker that is gone.
+  if (last_holder_ == self.id && waiters_ > 0) {
+    count(self, stats_, &LockStats::forced_waits);
+    switch_cond_.wait(lock, [&] { return last_holder_ != self.id || waiters_ == 0; });
   }
-  take(self);
+  acquire(lock, self, 0);
 }
 
 }  // namespace corepool

@@ -35,6 +35,9 @@ struct LockThread {
   LockMode mode = LockMode::Modern;
   uint32_t ticks = 0;  // legacy mode: checkpoints since the last release
   bool holding = false;
+  // Assigned by the lock on first use; unlike the address, never reused by a later
+  // thread, so a new pool's worker is never mistaken for the last holder.
+  uint64_t id = 0;
 };
 
 class GlobalLock {
@@ -42,6 +45,12 @@ class GlobalLock {
   static GlobalLock& instance();  // the one process-wide lock
 
   void take(LockThread& self);
+  // take() that gives up, returning false without the lock, once any of `stop_bits` is
+  // set in the caller's interrupt word (a task cancelled or timed out before it ran).
+  // wake_waiters() makes waiters look at their words at once rather than at their next
+  // timeout.
+  bool take_unless(LockThread& self, uint32_t stop_bits);
+  void wake_waiters();
   void drop(LockThread& self);
   // Called from a checkpoint when the DROP_REQUEST (or, legacy, TICK) bit is set.
   void on_checkpoint(LockThread& self);
@@ -52,17 +61,21 @@ class GlobalLock {
 
  private:
   GlobalLock() = default;
-  void release(LockThread& self);
+  bool acquire(std::unique_lock<std::mutex>& lock, LockThread& self, uint32_t stop_bits);
+  void release_locked(LockThread& self);
 
+  // One mutex guards everything below (CPython splits off switch_mutex; one is simpler
+  // and lets a forced-switch wait see the waiter count it depends on).
   std::mutex mutex_;
-  std::condition_variable cond_;
+  std::condition_variable cond_;         // gil->cond: the lock was released
+  std::condition_variable switch_cond_;  // FORCE_SWITCHING: another thread took it / left
   bool locked_ = false;
   LockThread* holder_ = nullptr;
-  std::atomic<const LockThread*> last_holder_{nullptr};
+  uint64_t last_holder_ = 0;  // LockThread::id
   uint64_t switch_number_ = 0;
-  // FORCE_SWITCHING: a holder that dropped on request waits here until another takes it.
-  std::mutex switch_mutex_;
-  std::condition_variable switch_cond_;
+  uint64_t releases_ = 0;     // tells a waiter's release wake-up from other wake-ups
+  uint32_t waiters_ = 0;      // threads inside take()
+  uint64_t next_id_ = 0;
   std::atomic<int64_t> interval_us_{5000};
   LockStats stats_;
 };
