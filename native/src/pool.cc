@@ -128,6 +128,7 @@ void ThreadPool::unlink(Task* t) {
 void ThreadPool::submit(std::vector<std::unique_ptr<Task>>& tasks) {
   if (tasks.empty()) return;
   uint32_t wake = 0;
+  bool wake_all = false;
   bool any_deadline = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -143,9 +144,10 @@ void ThreadPool::submit(std::vector<std::unique_ptr<Task>>& tasks) {
     queued_.fetch_add(tasks.size(), std::memory_order_relaxed);
     // Busy workers come back for more on their own; only idle ones need a wake-up.
     wake = uint32_t(std::min<size_t>(tasks.size(), idle_));
+    wake_all = wake == idle_ && wake > 1;  // idle_ is only read under the mutex
   }
   tasks.clear();
-  if (wake == idle_ && wake > 1) work_cv_.notify_all();
+  if (wake_all) work_cv_.notify_all();
   else for (uint32_t i = 0; i < wake; ++i) work_cv_.notify_one();
   if (any_deadline) watcher_cv_.notify_one();
 }
@@ -209,8 +211,10 @@ void ThreadPool::worker_main(Worker& w) {
 
 int ThreadPool::run_task(Worker& w, Task& t) {
   HostContext hc{{&kHostApi, reinterpret_cast<const uint32_t*>(&w.interrupt)}, &w, &t.error};
-  if (options_.global_lock) GlobalLock::instance().take(w.lock_thread);
-  int rc = run_items(hc, t);
+  // A task cancelled or timed out while its worker waits for the lock never runs.
+  int rc = COREPOOL_STOPPED;
+  if (!options_.global_lock || GlobalLock::instance().take_unless(w.lock_thread, kStopBits))
+    rc = run_items(hc, t);
   if (w.lock_thread.holding) GlobalLock::instance().drop(w.lock_thread);
   t.finished = Clock::now();
   return rc;
@@ -246,6 +250,8 @@ ThreadPool::CancelResult ThreadPool::cancel(Task* t, std::unique_ptr<Task>& remo
   if (t->status == TaskStatus::Running) {
     t->cancel_requested = true;
     if (t->worker) t->worker->interrupt.fetch_or(COREPOOL_INTERRUPT_CANCEL, std::memory_order_relaxed);
+    // Its worker may be waiting for the global lock: let it see the flag now.
+    if (options_.global_lock) GlobalLock::instance().wake_waiters();
     return CancelResult::Running;
   }
   return CancelResult::Finished;
@@ -283,6 +289,7 @@ void ThreadPool::cancel_running() {
       w->interrupt.fetch_or(COREPOOL_INTERRUPT_CANCEL, std::memory_order_relaxed);
     }
   }
+  if (options_.global_lock) GlobalLock::instance().wake_waiters();
 }
 
 TaskStatus ThreadPool::status_of(Task* t) {
@@ -304,12 +311,16 @@ void ThreadPool::join() {
     if (joined_) return;
     joined_ = true;
     stopping_ = true;
-    watcher_stop_ = true;
   }
   work_cv_.notify_all();
-  watcher_cv_.notify_all();
+  // The watcher outlives the workers: deadlines still hold while the queue drains.
   for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    watcher_stop_ = true;
+  }
+  watcher_cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
 }
 
@@ -347,6 +358,7 @@ void ThreadPool::watcher_main() {
       watcher_cv_.wait_until(lock, first);
       continue;
     }
+    bool hit_running = false;
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
       Task* t = deadlines_.begin()->second;
       remove_deadline(*t);
@@ -359,8 +371,10 @@ void ThreadPool::watcher_main() {
       } else if (t->status == TaskStatus::Running && t->worker != nullptr) {
         t->deadline_hit = true;
         t->worker->interrupt.fetch_or(COREPOOL_INTERRUPT_DEADLINE, std::memory_order_relaxed);
+        hit_running = true;
       }
     }
+    if (hit_running && options_.global_lock) GlobalLock::instance().wake_waiters();
     if (!expired.empty()) {
       lock.unlock();
       for (auto& t : expired) sink_(std::move(t));
