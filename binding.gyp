@@ -11,6 +11,7 @@
         "native/src/kernels/busy.cc",
         "native/src/kernels/sleep.cc",
         "native/src/kernels/hash.cc",
+        "native/src/kernels/io.cc",
         "native/src/binding/completion_queue.cc",
         "native/src/binding/kernel_registry.cc",
         "native/src/binding/pool_object.cc",

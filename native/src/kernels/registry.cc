@@ -3,7 +3,7 @@
 namespace corepool {
 
 static const corepool_kernel* const kBuiltins[] = {
-    &kIsPrime, &kCountPrimes, &kSumRange, &kSpin, &kSleep, &kSha256, &kNoop, nullptr,
+    &kIsPrime, &kCountPrimes, &kSumRange, &kSpin, &kSleep, &kSha256, &kNoop, &kIoLoop, nullptr,
 };
 
 const corepool_kernel* const* builtin_kernels() { return kBuiltins; }

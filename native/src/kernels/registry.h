@@ -14,6 +14,7 @@ extern const corepool_kernel kSpin;
 extern const corepool_kernel kSleep;
 extern const corepool_kernel kSha256;
 extern const corepool_kernel kNoop;
+extern const corepool_kernel kIoLoop;
 
 // Null-terminated list of every built-in kernel.
 const corepool_kernel* const* builtin_kernels();
