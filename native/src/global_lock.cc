@@ -21,6 +21,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Legacy mode (CPython < 3.2, sys.setcheckinterval(100)): release every 100 ticks.
+// A tick was one bytecode, ~50 ns on the machines of the time, so the old lock changed
+// hands every ~5 us. A checkpoint is not a bytecode (kernels space them 0.1 to 100 us
+// apart), so ticks are counted in holding time: counting checkpoints made the release
+// period 0.2-0.8 ms, and the old lock's signature, the cost of a futile wake-up per
+// release, vanished into noise.
+constexpr auto kLegacyTick = std::chrono::nanoseconds(50);
 constexpr uint32_t kLegacyCheckInterval = 100;
 
 void add_wait(LockStats& s, uint64_t ns) {
@@ -123,7 +129,7 @@ bool GlobalLock::acquire(std::unique_lock<std::mutex>& lock, LockThread& self,
   // RESET_GIL_DROP_REQUEST: a request aimed at us before we held the lock is stale.
   self.interrupt->fetch_and(~COREPOOL_INTERRUPT_DROP_REQUEST, std::memory_order_relaxed);
   if (self.mode == LockMode::Legacy) {
-    self.ticks = 0;
+    self.held_since = Clock::now();
     self.interrupt->fetch_or(COREPOOL_INTERRUPT_TICK, std::memory_order_relaxed);
   }
   uint64_t waited = uint64_t(
@@ -156,7 +162,7 @@ void GlobalLock::on_checkpoint(LockThread& self) {
   if (self.mode == LockMode::Legacy) {
     // Release every 100 ticks and race to take it again at once: on a multicore the
     // releasing thread usually wins, the waiter's wake-up was for nothing.
-    if (++self.ticks < kLegacyCheckInterval) return;
+    if (Clock::now() - self.held_since < kLegacyCheckInterval * kLegacyTick) return;
     std::unique_lock<std::mutex> lock(mutex_);
     release_locked(self);
     lock.unlock();  // the window in which a woken waiter may win the race

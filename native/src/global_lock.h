@@ -33,7 +33,8 @@ struct LockThread {
   std::atomic<uint32_t>* interrupt = nullptr;  // the worker's interrupt word
   LockStats* pool_stats = nullptr;
   LockMode mode = LockMode::Modern;
-  uint32_t ticks = 0;  // legacy mode: checkpoints since the last release
+  // Legacy mode: when this thread last took the lock; ticks are counted in holding time.
+  std::chrono::steady_clock::time_point held_since{};
   bool holding = false;
   // Assigned by the lock on first use; unlike the address, never reused by a later
   // thread, so a new pool's worker is never mistaken for the last holder.
