@@ -63,6 +63,8 @@ export class Future<T> implements PromiseLike<T> {
   private _reject: ((error: Error) => void) | undefined = undefined;
   private _cancelRequested = false;
   private _watched = false; // registered for the never-retrieved warning
+  /** @internal the owner's key for this task (a slot id) */
+  _key = -1;
 
   constructor(task: string, owner?: FutureOwner) {
     this.task = task;

@@ -31,6 +31,9 @@ export const kernels = Object.freeze({
   sha256: builtin<[data: Uint8Array], Uint8Array>('sha256'),
   /** Does nothing: measures per-task overhead. */
   noop: builtin<[], undefined>('noop'),
+  /** `count` blocking calls of `ioMicros` us each, the global lock released around each,
+   * with a little CPU work between them (an echo server's recv/send loop). */
+  ioLoop: builtin<[count: number, ioMicros: number], number>('ioLoop'),
 });
 
 export type BuiltinKernels = typeof kernels;

@@ -64,12 +64,18 @@ type ResultOf<K> = K extends Kernel<readonly unknown[], infer R> ? R : never;
 const FLUSH_AT = 1 << 16;
 const COMPLETION_CAPACITY = 4096;
 
-interface Slot {
-  future: Future<unknown>;
-  kernel: AnyKernel;
-  chunk: boolean;
-  flushed: boolean;
-}
+// Statuses and result kinds as plain constants: the hot loops read them per task.
+const OK = Status.Ok;
+const ERROR = Status.Error;
+const CANCELLED = Status.Cancelled;
+const TIMED_OUT = Status.TimedOut;
+const RUNNING = Status.Running;
+const R_NUMBER = ResultKind.Number;
+const R_BOOL = ResultKind.Bool;
+const R_UNDEFINED = ResultKind.Undefined;
+// Per-slot flags.
+const FLUSHED = 1;
+const CHUNK = 2;
 
 export class NativePool implements Executor<AnyKernel>, FutureOwner {
   readonly name: string;
@@ -80,9 +86,11 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
 
   private readonly raw: RawPool;
   private readonly records = new Float64Array(COMPLETION_CAPACITY * COMPLETION_FIELDS);
-  private readonly slots: (Slot | undefined)[] = [];
+  // In-flight tasks by slot id (the id the native side knows them by).
+  private readonly slotFuture: (Future<unknown> | undefined)[] = [];
+  private readonly slotKernel: (AnyKernel | undefined)[] = [];
+  private slotFlags = new Uint8Array(1024);
   private readonly freeIds: number[] = [];
-  private readonly futureIds = new WeakMap<Future<unknown>, number>();
   private batch = new Float64Array(1024);
   private batchLength = 0;
   private batchObjects: unknown[] = [];
@@ -183,10 +191,10 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     this.shuttingDown = true;
     this.flush();
     if (opts.cancelFutures && !this.closed) {
-      for (const id of this.raw.cancelQueued()) this.finishSlot(id, Status.Cancelled, undefined, undefined, 0, 0);
+      for (const id of this.raw.cancelQueued()) this.finishSlot(id, CANCELLED, undefined, undefined, 0, 0);
     }
     if (opts.cancelRunning && !this.closed) {
-      for (const slot of this.slots) if (slot !== undefined) slot.future.cancel();
+      for (const future of this.slotFuture) future?.cancel();
       this.raw.cancelRunning();
     }
     for (const wake of this.roomWaiters.splice(0)) wake();
@@ -233,19 +241,18 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
 
   /** @internal */
   liveState(future: Future<unknown>): 'PENDING' | 'RUNNING' {
-    const id = this.futureIds.get(future);
-    if (id === undefined || !this.slots[id]?.flushed || this.closed) return 'PENDING';
-    return this.raw.state(id) === Status.Running ? 'RUNNING' : 'PENDING';
+    const id = future._key;
+    if (this.slotFuture[id] !== future || !(this.slotFlags[id]! & FLUSHED) || this.closed) return 'PENDING';
+    return this.raw.state(id) === RUNNING ? 'RUNNING' : 'PENDING';
   }
 
   /** @internal */
   cancel(future: Future<unknown>): boolean {
-    const id = this.futureIds.get(future);
-    if (id === undefined || this.closed) return false;
-    const slot = this.slots[id]!;
-    if (!slot.flushed) this.flush();
+    const id = future._key;
+    if (this.slotFuture[id] !== future || this.closed) return false;
+    if (!(this.slotFlags[id]! & FLUSHED)) this.flush();
     const r = this.raw.cancel(id);
-    if (r === 0) this.finishSlot(id, Status.Cancelled, undefined, undefined, 0, 0);
+    if (r === 0) this.finishSlot(id, CANCELLED, undefined, undefined, 0, 0);
     // Running or finished on the way back: the completion settles it as CANCELLED.
     return true;
   }
@@ -254,9 +261,16 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
 
   private enqueue(kernel: AnyKernel, items: readonly (readonly unknown[])[], chunk: boolean, timeout: number | undefined, runTimeout: number | undefined): Future<unknown> {
     const future = new Future<unknown>(kernel.name, this);
-    const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.slots.length;
-    this.slots[id] = { future, kernel, chunk, flushed: false };
-    this.futureIds.set(future, id);
+    const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.slotFuture.length;
+    future._key = id;
+    this.slotFuture[id] = future;
+    this.slotKernel[id] = kernel;
+    if (id >= this.slotFlags.length) {
+      const bigger = new Uint8Array(this.slotFlags.length * 2);
+      bigger.set(this.slotFlags);
+      this.slotFlags = bigger;
+    }
+    this.slotFlags[id] = chunk ? CHUNK : 0;
     const need = SUBMIT_HEADER + items.length * kernel.arity;
     if (this.batchLength + need > this.batch.length) this.growBatch(need);
     const b = this.batch;
@@ -315,11 +329,10 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     this.batchLength = 0;
     this.batchCount = 0;
     this.batchObjects = [];
-    let p = 0;
-    while (p < length) {
-      const slot = this.slots[b[p]!]!;
-      slot.flushed = true;
-      p += SUBMIT_HEADER + b[p + 2]! * slot.kernel.arity;
+    for (let p = 0; p < length; ) {
+      const id = b[p]!;
+      this.slotFlags[id]! |= FLUSHED;
+      p += SUBMIT_HEADER + b[p + 2]! * this.slotKernel[id]!.arity;
     }
     try {
       this.raw.submit(b, length, objects);
@@ -328,9 +341,8 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       // futures instead of leaving them pending forever.
       for (let q = 0; q < length; ) {
         const id = b[q]!;
-        const slot = this.slots[id]!;
-        q += SUBMIT_HEADER + b[q + 2]! * slot.kernel.arity;
-        if (this.raw.state(id) === -1) this.finishSlot(id, Status.Error, undefined, [String((error as Error).message)], 0, 0, 0);
+        q += SUBMIT_HEADER + b[q + 2]! * this.slotKernel[id]!.arity;
+        if (this.raw.state(id) === -1) this.finishSlot(id, ERROR, undefined, [String((error as Error).message)], 0, 0, 0);
       }
     }
   };
@@ -349,38 +361,39 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   };
 
   private finishSlot(id: number, status: Status, value: number | undefined, objects: unknown[] | undefined, waitNs: number, runNs: number, objectIndex = value): void {
-    const slot = this.slots[id];
-    if (slot === undefined) return;
-    this.slots[id] = undefined;
+    const future = this.slotFuture[id];
+    if (future === undefined) return;
+    const kernel = this.slotKernel[id]!;
+    this.slotFuture[id] = undefined;
+    this.slotKernel[id] = undefined;
     this.freeIds.push(id);
     this.inflight--;
-    const { future, kernel } = slot;
     if (runNs > 0) {
       this.runNsTotal += runNs;
       this.runTime.record(Math.max(1, Math.round(runNs)));
       this.queueWait.record(Math.max(1, Math.round(waitNs)));
     }
-    if (future.cancelRequested && status !== Status.Error && status !== Status.TimedOut) status = Status.Cancelled;
+    if (future.cancelRequested) status = CANCELLED; // once cancel() said yes, nothing else
     switch (status) {
-      case Status.Ok: {
+      case OK: {
         this.counters.completed++;
+        const kind = kernel.resultKind;
         let result: unknown;
-        if (slot.chunk) result = objects![value!];
-        else if (kernel.resultKind === ResultKind.Number) result = value;
-        else if (kernel.resultKind === ResultKind.Bool) result = value !== 0;
-        else if (kernel.resultKind === ResultKind.Undefined) result = undefined;
+        if (this.slotFlags[id]! & CHUNK) result = objects![value!];
+        else if (kind === R_NUMBER) result = value;
+        else if (kind === R_BOOL) result = value !== 0;
+        else if (kind === R_UNDEFINED) result = undefined;
         else result = objects![value!];
         future._setResult(result);
         return;
       }
-      case Status.Error:
+      case ERROR:
         this.counters.failed++;
         future._setException(new KernelError(kernel.name, String(objects![objectIndex!])));
         return;
-      case Status.TimedOut:
+      case TIMED_OUT:
         this.counters.timedOut++;
-        if (future.cancelRequested) future._setCancelled();
-        else future._setException(new TimeoutError(`task '${kernel.name}' passed its deadline`));
+        future._setException(new TimeoutError(`task '${kernel.name}' passed its deadline`));
         return;
       default:
         this.counters.cancelled++;
@@ -409,7 +422,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       case 'discardOldest': {
         this.flush();
         const id = this.raw.takeOldest();
-        if (id >= 0) this.finishSlot(id, Status.Cancelled, undefined, undefined, 0, 0);
+        if (id >= 0) this.finishSlot(id, CANCELLED, undefined, undefined, 0, 0);
         return undefined;
       }
     }

@@ -97,16 +97,18 @@ export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions):
     for (const f of list) (f.done() ? done : notDone).add(f);
     return { done, notDone };
   };
-  const satisfied = (): boolean => {
-    let doneCount = 0;
-    for (const f of list) {
-      if (!f.done()) continue;
-      doneCount++;
-      if (returnWhen === 'FIRST_COMPLETED') return true;
-      if (returnWhen === 'FIRST_EXCEPTION' && !f.cancelled() && f._peekError() !== undefined) return true;
-    }
-    return doneCount === list.length;
+  // Counted once per completion, so waiting on many futures stays linear.
+  let doneCount = 0;
+  let failed = false;
+  const note = (f: Future<T>): void => {
+    doneCount++;
+    if (!f.cancelled() && f._peekError() !== undefined) failed = true;
   };
+  const satisfied = (): boolean =>
+    doneCount === list.length ||
+    (returnWhen === 'FIRST_COMPLETED' && doneCount > 0) ||
+    (returnWhen === 'FIRST_EXCEPTION' && failed);
+  for (const f of list) if (f.done()) note(f);
   if (satisfied()) return Promise.resolve(split());
   return new Promise((resolve) => {
     let finished = false;
@@ -117,9 +119,13 @@ export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions):
       if (timer !== undefined) clearTimeout(timer);
       resolve(split());
     };
-    for (const f of list) f.addDoneCallback(() => {
-      if (!finished && satisfied()) finish();
-    });
+    for (const f of list) {
+      if (f.done()) continue;
+      f.addDoneCallback(() => {
+        note(f);
+        if (!finished && satisfied()) finish();
+      });
+    }
     if (timeout !== undefined) timer = setTimeout(finish, timeout);
   });
 }
