@@ -37,12 +37,11 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
   const deadline = timeout === undefined ? undefined : performance.now() + timeout;
   const ready: Future<T>[] = [];
   let wake: (() => void) | undefined;
-  for (const f of list) {
-    f.addDoneCallback(() => {
-      ready.push(f);
-      wake?.();
-    });
-  }
+  const onDone = (f: Future<T>): void => {
+    ready.push(f);
+    wake?.();
+  };
+  for (const f of list) f.addDoneCallback(onDone);
   // A hand-written iterator: an async generator would await each yielded Future
   // (they are thenable) and hand out results instead of Futures.
   let yielded = 0;
@@ -119,13 +118,12 @@ export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions):
       if (timer !== undefined) clearTimeout(timer);
       resolve(split());
     };
-    for (const f of list) {
-      if (f.done()) continue;
-      f.addDoneCallback(() => {
-        note(f);
-        if (!finished && satisfied()) finish();
-      });
-    }
+    // One shared callback (it receives the future) rather than a closure per future.
+    const onDone = (f: Future<T>): void => {
+      note(f);
+      if (!finished && satisfied()) finish();
+    };
+    for (const f of list) if (!f.done()) f.addDoneCallback(onDone);
     if (timeout !== undefined) timer = setTimeout(finish, timeout);
   });
 }
