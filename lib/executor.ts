@@ -107,12 +107,17 @@ export type ChunkSubmitter<R> = (chunk: unknown[][], timeout: number | undefined
  * items per task, at most `buffersize` items in flight, an overall timeout, and early
  * exit (break, error, abort, timeout) cancels everything still outstanding.
  */
-export async function* orderedMap<R>(
+export function orderedMap<R>(
   toArgs: (item: unknown) => unknown[],
   submitChunk: ChunkSubmitter<R>,
   items: Iterable<unknown> | AsyncIterable<unknown>,
   options: MapOptions | undefined,
 ): AsyncGenerator<R, void, undefined> {
+  // Checked here, not in the generator, so that bad options throw at the call to map()
+  // (as for submit) instead of at the first next().
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new TypeError(`map options must be an object, got ${describe(options)}`);
+  }
   const chunksize = checkCount(options?.chunksize, 'options.chunksize', 1, 1);
   const buffersize = checkCount(options?.buffersize, 'options.buffersize', 1, Infinity);
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
@@ -120,6 +125,18 @@ export async function* orderedMap<R>(
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
   }
+  return mapInOrder(toArgs, submitChunk, items, chunksize, buffersize, timeout, signal);
+}
+
+async function* mapInOrder<R>(
+  toArgs: (item: unknown) => unknown[],
+  submitChunk: ChunkSubmitter<R>,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  chunksize: number,
+  buffersize: number,
+  timeout: number | undefined,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<R, void, undefined> {
   const deadline = timeout === undefined ? undefined : performance.now() + timeout;
   const remaining = (): number | undefined => (deadline === undefined ? undefined : Math.max(0, deadline - performance.now()));
 
