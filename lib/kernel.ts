@@ -89,12 +89,26 @@ function checkArg(kernel: string, spec: RawArgSpec, value: unknown): void {
       if (!(value instanceof t.ctor)) throw new TypeError(`${where} must be ${t.label}, got ${describe(value)}`);
       const view = value as Uint8Array;
       // A detached buffer reads as length 0 with no backing store: refuse it outright.
-      if ((view.buffer as { detached?: boolean }).detached === true) {
+      if (isDetached(view.buffer)) {
         throw new TypeError(`${where} is a view of a detached ArrayBuffer`);
       }
       if (view.length < spec.min || view.length > spec.max) {
         throw new RangeError(`${where} must have between ${spec.min} and ${spec.max} elements, got ${view.length}`);
       }
     }
+  }
+}
+
+// ArrayBuffer.prototype.detached is missing before Node 22; there a detached buffer shows
+// only as byteLength 0, and constructing a view over it throws.
+function isDetached(buffer: ArrayBufferLike): boolean {
+  const flag = (buffer as { detached?: boolean }).detached;
+  if (flag !== undefined) return flag;
+  if (buffer.byteLength !== 0 || !(buffer instanceof ArrayBuffer)) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
   }
 }
