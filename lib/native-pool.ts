@@ -4,7 +4,7 @@
 import * as os from 'node:os';
 import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
 
-import { binding, COMPLETION_FIELDS, RawLockStats, RawPool, ResultKind, Status, SUBMIT_HEADER } from './binding';
+import { binding, COMPLETION_FIELDS as RECORD_FIELDS, RawLockStats, RawPool, ResultKind, Status, SUBMIT_HEADER as HEADER } from './binding';
 import { KernelError, PoolShutdownError, QueueFullError, TimeoutError } from './errors';
 import {
   checkCount,
@@ -73,6 +73,9 @@ const RUNNING = Status.Running;
 const R_NUMBER = ResultKind.Number;
 const R_BOOL = ResultKind.Bool;
 const R_UNDEFINED = ResultKind.Undefined;
+// Record layouts, as local constants: module imports are getters under some loaders.
+const COMPLETION_FIELDS = RECORD_FIELDS;
+const SUBMIT_HEADER = HEADER;
 // Per-slot flags.
 const FLUSHED = 1;
 const CHUNK = 2;
@@ -170,7 +173,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       throw new TypeError(`map: items must be an Iterable or AsyncIterable, got ${describe(items)}`);
     }
     const toArgs = (item: unknown): unknown[] => {
-      const args = kernel.arity === 1 && !Array.isArray(item) ? [item] : kernel.arity === 0 && item === undefined ? [] : item;
+      const args = kernel.arity === 1 && !Array.isArray(item) ? [item] : kernel.arity === 0 ? [] : item;
       kernel.validate(args);
       return args as unknown[];
     };
@@ -379,7 +382,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
         this.counters.completed++;
         const kind = kernel.resultKind;
         let result: unknown;
-        if (this.slotFlags[id]! & CHUNK) result = objects![value!];
+        if (this.slotFlags[id]! & CHUNK) result = chunkResults(kind, objects![value!]);
         else if (kind === R_NUMBER) result = value;
         else if (kind === R_BOOL) result = value !== 0;
         else if (kind === R_UNDEFINED) result = undefined;
@@ -444,6 +447,16 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       this.raw.close();
     }
   }
+}
+
+/** A chunk's results: scalar kinds arrive as one Float64Array (see pool_object.cc). */
+function chunkResults(kind: ResultKind, raw: unknown): unknown[] {
+  if (!(raw instanceof Float64Array)) return raw as unknown[];
+  const out = new Array<unknown>(raw.length);
+  if (kind === R_NUMBER) for (let i = 0; i < raw.length; i++) out[i] = raw[i];
+  else if (kind === R_BOOL) for (let i = 0; i < raw.length; i++) out[i] = raw[i] !== 0;
+  else out.fill(undefined);
+  return out;
 }
 
 function checkKernel(kernel: unknown): asserts kernel is AnyKernel {

@@ -346,7 +346,19 @@ void PoolObject::on_completions(std::vector<std::unique_ptr<Task>>& done) {
       r[4] = t.finished > t.started ? double((t.finished - t.started).count()) : 0;
       if (t.status == TaskStatus::Ok) {
         corepool_result_kind kind = t.kernel->result;
-        if (t.items > 1) {
+        if (t.items > 1 && (kind == COREPOOL_RESULT_NUMBER || kind == COREPOOL_RESULT_BOOL ||
+                            kind == COREPOOL_RESULT_UNDEFINED)) {
+          // Scalar results of a chunk travel as one Float64Array, not one JS value each.
+          Napi::Float64Array values = Napi::Float64Array::New(env, t.items);
+          double* out = values.Data();
+          const corepool_result* results = t.results();
+          if (kind == COREPOOL_RESULT_NUMBER)
+            for (uint32_t k = 0; k < t.items; ++k) out[k] = results[k].number;
+          else if (kind == COREPOOL_RESULT_BOOL)
+            for (uint32_t k = 0; k < t.items; ++k) out[k] = results[k].boolean ? 1 : 0;
+          r[2] = objects.Length();
+          objects.Set(objects.Length(), values);
+        } else if (t.items > 1) {
           Napi::Array values = Napi::Array::New(env, t.items);
           for (uint32_t k = 0; k < t.items; ++k)
             values.Set(k, result_to_js(env, kind, t.results()[k]));
