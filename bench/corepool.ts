@@ -1,0 +1,20 @@
+// The corepool the benchmarks measure. Run from source (tsx, in the repository) it is the
+// repository's lib/; compiled into dist/bench (the `corepool bench` command of an installed
+// package) it is the package's own build one directory up. The path is computed at run
+// time so that tsc neither rewrites it nor compiles lib/ a second time into dist/bench.
+import type * as Corepool from '../lib/index';
+
+/** True when this file runs as TypeScript source (tsx), false when compiled. */
+export const fromSource = __filename.endsWith('.ts');
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const corepool = require(fromSource ? '../lib/index' : '../index') as typeof Corepool;
+
+export const { NativePool, kernels, wait, Future } = corepool;
+export type NativePool = Corepool.NativePool;
+export type Future<T> = Corepool.Future<T>;
+
+/** The file name of a sibling module, with the extension this build uses (.ts or .js). */
+export function siblingFile(dir: string, name: string): string {
+  return require('node:path').join(dir, `${name}${fromSource ? '.ts' : '.js'}`) as string;
+}
