@@ -12,6 +12,10 @@
         "native/src/kernels/sleep.cc",
         "native/src/kernels/hash.cc",
         "native/src/kernels/io.cc",
+        "native/src/kernels/bigint.cc",
+        "native/src/kernels/linalg.cc",
+        "native/src/kernels/sort.cc",
+        "native/src/kernels/fractal.cc",
         "native/src/binding/completion_queue.cc",
         "native/src/binding/kernel_registry.cc",
         "native/src/binding/pool_object.cc",
@@ -23,12 +27,13 @@
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fvisibility=hidden"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fvisibility=hidden", "-ffp-contract=off"],
       "cflags!": ["-O2"],
       "ldflags": ["-pthread"],
       "xcode_settings": {
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
-        "GCC_OPTIMIZATION_LEVEL": "3"
+        "GCC_OPTIMIZATION_LEVEL": "3",
+        "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off"]
       }
     }
   ]

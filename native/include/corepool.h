@@ -19,8 +19,14 @@
 extern "C" {
 #endif
 
-/* Bumped on any incompatible change of the structs or functions below. */
-#define COREPOOL_ABI_VERSION 1
+/* Bumped on any incompatible change of the structs or functions below. A host loads only
+ * tables built with its own version: there is no partial compatibility to reason about.
+ * Version 2: kernel tables start with COREPOOL_TABLE_MAGIC; typed-array result kinds. */
+#define COREPOOL_ABI_VERSION 2
+
+/* The first field of every kernel table ('CPKT'): tells a table from any other External
+ * a JavaScript caller might pass by mistake. */
+#define COREPOOL_TABLE_MAGIC 0x544B5043u
 
 /* Bits of the per-thread interrupt word read by corepool_checkpoint. */
 #define COREPOOL_INTERRUPT_CANCEL 1u       /* the task was cancelled */
@@ -33,18 +39,36 @@ typedef enum corepool_arg_kind {
   COREPOOL_ARG_NUMBER = 1,  /* any finite double */
   COREPOOL_ARG_INT = 2,     /* an integer-valued number within [min, max] */
   COREPOOL_ARG_BOOL = 3,    /* true or false */
-  COREPOOL_ARG_BYTES = 4,   /* Uint8Array, read in place */
+  COREPOOL_ARG_BYTES = 4,   /* Uint8Array, read (or written) in place */
   COREPOOL_ARG_FLOAT64S = 5,/* Float64Array, read (or written) in place */
   COREPOOL_ARG_INT32S = 6   /* Int32Array, read (or written) in place */
 } corepool_arg_kind;
 
-/* What a kernel produces. */
+/*
+ * Typed-array arguments are zero-copy. The host pins the array (a strong reference) from
+ * submit until the task settles, and refuses a view of a detached buffer at submit. The
+ * kernel reads, and may write, `view.data` in place for its whole run; an argument a kernel
+ * writes is its output argument (document it as such). Views of resizable or growable
+ * buffers are refused at submit too: their length could change under the kernel.
+ * While a task runs, the JavaScript caller must not transfer or detach the buffer
+ * (postMessage transfer lists, ArrayBuffer.prototype.transfer, structuredClone with
+ * transfer), and must not read values the kernel writes nor write values it reads: such a
+ * race gives unspecified contents. Data written by the kernel is visible once the task's
+ * Future settles.
+ */
+
+/* What a kernel produces. Array results are bytes allocated with corepool_result_bytes
+ * (or the typed helpers below); `length` always counts bytes. */
 typedef enum corepool_result_kind {
   COREPOOL_RESULT_UNDEFINED = 0,
   COREPOOL_RESULT_NUMBER = 1,
   COREPOOL_RESULT_BOOL = 2,
   COREPOOL_RESULT_BYTES = 3,   /* a new Uint8Array */
-  COREPOOL_RESULT_BIGINT = 4   /* bytes hold a little-endian unsigned magnitude */
+  COREPOOL_RESULT_BIGINT = 4,  /* bytes hold a little-endian unsigned magnitude */
+  COREPOOL_RESULT_FLOAT64S = 5,/* a new Float64Array of length / 8 elements */
+  COREPOOL_RESULT_INT32S = 6,  /* a new Int32Array of length / 4 elements */
+  COREPOOL_RESULT_UINT16S = 7, /* a new Uint16Array of length / 2 elements */
+  COREPOOL_RESULT_UINT32S = 8  /* a new Uint32Array of length / 4 elements */
 } corepool_result_kind;
 
 typedef struct corepool_arg_spec {
@@ -88,12 +112,22 @@ typedef struct corepool_kernel {
   int (*run)(corepool_ctx* ctx, const corepool_value* args, corepool_result* result);
 } corepool_kernel;
 
-/* A table of kernels, exported by an addon for pool.loadKernels(). */
+/* A table of kernels, exported by an addon (as a Node-API External whose data is a
+ * pointer to the table) for corepool's loadKernels(). The table and everything it points
+ * to must live as long as the process: make it static. Kernel names must be unique
+ * within a table. */
 typedef struct corepool_kernel_table {
+  uint32_t magic;       /* COREPOOL_TABLE_MAGIC */
   uint32_t abi_version; /* COREPOOL_ABI_VERSION the addon was built with */
   uint32_t count;
   const corepool_kernel* kernels;
 } corepool_kernel_table;
+
+/* Initializer of a table over a static array of kernels:
+ *   static const corepool_kernel_table table = COREPOOL_TABLE(my_kernels); */
+#define COREPOOL_TABLE(kernel_array)                                   \
+  { COREPOOL_TABLE_MAGIC, COREPOOL_ABI_VERSION,                        \
+    (uint32_t)(sizeof(kernel_array) / sizeof((kernel_array)[0])), (kernel_array) }
 
 /* The host's services, reached through the context so that user addons need not
  * link against corepool: every call goes through these pointers. */
@@ -138,6 +172,20 @@ static inline void corepool_error(corepool_ctx* ctx, const char* message) {
 static inline uint8_t* corepool_result_bytes(corepool_ctx* ctx, corepool_result* result,
                                              size_t length) {
   return ctx->host->result_bytes(ctx, result, length);
+}
+
+/* Allocates a result array of `count` elements of `size` bytes, or NULL (out of memory, or
+ * count * size overflows). For the typed result kinds. */
+static inline void* corepool_result_array(corepool_ctx* ctx, corepool_result* result,
+                                          size_t count, size_t size) {
+  if (size != 0 && count > (size_t)-1 / size) return NULL;
+  return ctx->host->result_bytes(ctx, result, count * size);
+}
+
+/* COREPOOL_RESULT_FLOAT64S: `count` doubles, returned to JavaScript as a Float64Array. */
+static inline double* corepool_result_float64s(corepool_ctx* ctx, corepool_result* result,
+                                               size_t count) {
+  return (double*)corepool_result_array(ctx, result, count, sizeof(double));
 }
 
 #ifdef __cplusplus

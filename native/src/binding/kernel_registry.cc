@@ -1,6 +1,8 @@
 #include "kernel_registry.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "../kernels/registry.h"
@@ -16,13 +18,37 @@ static bool valid_kind(corepool_arg_kind k) {
   return k >= COREPOOL_ARG_NUMBER && k <= COREPOOL_ARG_INT32S;
 }
 
+static bool valid_result(corepool_result_kind k) {
+  return k >= COREPOOL_RESULT_UNDEFINED && k <= COREPOOL_RESULT_UINT32S;
+}
+
+static std::string hex(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
 bool KernelRegistry::add_table(const corepool_kernel_table* table, uint32_t& first_id,
-                               std::string& error) {
+                               uint32_t& end_id, std::string& error) {
   if (table == nullptr) return error = "kernel table is null", false;
+  auto known = tables_.find(table);
+  if (known != tables_.end()) {
+    first_id = known->second;
+    end_id = first_id + table->count;
+    return true;
+  }
+  // Only the magic and the version are read before we know the layout is ours.
+  if (table->magic != COREPOOL_TABLE_MAGIC)
+    return error = "not a corepool kernel table (magic " + hex(table->magic) + ", expected " +
+                   hex(COREPOOL_TABLE_MAGIC) +
+                   "): export a pointer to a corepool_kernel_table built with corepool.h "
+                   "ABI version " + std::to_string(COREPOOL_ABI_VERSION),
+           false;
   if (table->abi_version != COREPOOL_ABI_VERSION)
     return error = "kernel table was built for corepool ABI version " +
                    std::to_string(table->abi_version) + ", this corepool has version " +
-                   std::to_string(COREPOOL_ABI_VERSION),
+                   std::to_string(COREPOOL_ABI_VERSION) +
+                   "; rebuild the addon against this corepool's include directory",
            false;
   if (table->count == 0 || table->count > 4096 || table->kernels == nullptr)
     return error = "kernel table has no kernels (count " + std::to_string(table->count) + ")",
@@ -31,20 +57,34 @@ bool KernelRegistry::add_table(const corepool_kernel_table* table, uint32_t& fir
     const corepool_kernel& k = table->kernels[i];
     std::string where = "kernel #" + std::to_string(i);
     if (k.name == nullptr || k.name[0] == '\0') return error = where + " has no name", false;
+    if (std::strlen(k.name) > 200) return error = where + " has a name over 200 bytes", false;
     where = "kernel '" + std::string(k.name) + "'";
+    for (uint32_t j = 0; j < i; ++j)
+      if (std::strcmp(table->kernels[j].name, k.name) == 0)
+        return error = where + " appears twice in the table", false;
     if (k.run == nullptr) return error = where + " has no run function", false;
     if (k.arg_count > 16) return error = where + " declares more than 16 arguments", false;
     if (k.arg_count > 0 && k.args == nullptr) return error = where + " has no argument specs", false;
-    if (k.result < COREPOOL_RESULT_UNDEFINED || k.result > COREPOOL_RESULT_BIGINT)
-      return error = where + " has an unknown result kind", false;
+    if (!valid_result(k.result))
+      return error = where + " has an unknown result kind " + std::to_string(int(k.result)), false;
     for (uint32_t a = 0; a < k.arg_count; ++a) {
-      if (k.args[a].name == nullptr || !valid_kind(k.args[a].kind) ||
-          !(k.args[a].min <= k.args[a].max))
-        return error = where + " argument #" + std::to_string(a) + " is malformed", false;
+      const corepool_arg_spec& spec = k.args[a];
+      std::string arg = where + " argument #" + std::to_string(a);
+      if (spec.name == nullptr || spec.name[0] == '\0') return error = arg + " has no name", false;
+      if (!valid_kind(spec.kind))
+        return error = arg + " ('" + spec.name + "') has an unknown kind " +
+                       std::to_string(int(spec.kind)),
+               false;
+      if (!(spec.min <= spec.max))
+        return error = arg + " ('" + spec.name + "') has min > max (or NaN bounds)", false;
+      if (spec.kind >= COREPOOL_ARG_BYTES && spec.min < 0)
+        return error = arg + " ('" + spec.name + "') has a negative minimum length", false;
     }
   }
   first_id = uint32_t(kernels_.size());
   for (uint32_t i = 0; i < table->count; ++i) kernels_.push_back(&table->kernels[i]);
+  end_id = uint32_t(kernels_.size());
+  tables_.emplace(table, first_id);
   return true;
 }
 
@@ -131,22 +171,69 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
   return fail("of a known kind");
 }
 
-Napi::Value result_to_js(Napi::Env env, corepool_result_kind kind, const corepool_result& r) {
+namespace {
+
+// Below this a copy is cheaper than an external buffer's finalizer and bookkeeping.
+constexpr size_t kAdoptBytes = 64 * 1024;
+
+void free_adopted(napi_env, void* data, void*) { std::free(data); }
+
+// An ArrayBuffer holding the result's bytes: adopted without a copy when large (the
+// buffer's finalizer frees them), copied when small or when the runtime forbids
+// external buffers (Electron's V8 sandbox, say).
+Napi::ArrayBuffer take_bytes(Napi::Env env, corepool_result& r) {
+  if (r.length >= kAdoptBytes && r.bytes != nullptr) {
+    napi_value ab;
+    if (napi_create_external_arraybuffer(env, r.bytes, r.length, free_adopted, nullptr, &ab) ==
+        napi_ok) {
+      r.bytes = nullptr;  // now owned by the ArrayBuffer
+      return Napi::ArrayBuffer(env, ab);
+    }
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+  }
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, r.length);
+  if (r.length) std::memcpy(ab.Data(), r.bytes, r.length);
+  return ab;
+}
+
+template <typename Array>
+Napi::Value typed(Napi::Env env, corepool_result& r, size_t element) {
+  size_t count = r.length / element;
+  Napi::ArrayBuffer ab = take_bytes(env, r);
+  return Array::New(env, count, ab, 0);
+}
+
+}  // namespace
+
+Napi::Value result_to_js(Napi::Env env, corepool_result_kind kind, corepool_result& r) {
   switch (kind) {
     case COREPOOL_RESULT_NUMBER:
       return Napi::Number::New(env, r.number);
     case COREPOOL_RESULT_BOOL:
       return Napi::Boolean::New(env, r.boolean != 0);
-    case COREPOOL_RESULT_BYTES: {
-      Napi::Uint8Array out = Napi::Uint8Array::New(env, r.length);
-      if (r.length) std::memcpy(out.Data(), r.bytes, r.length);
-      return out;
-    }
+    case COREPOOL_RESULT_BYTES:
+      return typed<Napi::Uint8Array>(env, r, 1);
+    case COREPOOL_RESULT_FLOAT64S:
+      return typed<Napi::Float64Array>(env, r, 8);
+    case COREPOOL_RESULT_INT32S:
+      return typed<Napi::Int32Array>(env, r, 4);
+    case COREPOOL_RESULT_UINT16S:
+      return typed<Napi::Uint16Array>(env, r, 2);
+    case COREPOOL_RESULT_UINT32S:
+      return typed<Napi::Uint32Array>(env, r, 4);
     case COREPOOL_RESULT_BIGINT: {
-      // Little-endian magnitude bytes -> 64-bit words for napi_create_bigint_words.
+      // Little-endian magnitude bytes -> 64-bit words for napi_create_bigint_words. Whole
+      // words (the usual case) are passed as they are; x86-64 and arm64 are little-endian.
       size_t words = (r.length + 7) / 8;
-      std::vector<uint64_t> w(words ? words : 1, 0);
-      if (r.length) std::memcpy(w.data(), r.bytes, r.length);
+      if (words == 0) return Napi::BigInt::New(env, uint64_t(0));
+      if (r.length % 8 == 0 && reinterpret_cast<uintptr_t>(r.bytes) % alignof(uint64_t) == 0)
+        return Napi::BigInt::New(env, 0, words, reinterpret_cast<const uint64_t*>(r.bytes));
+      std::vector<uint64_t> w(words, 0);
+      std::memcpy(w.data(), r.bytes, r.length);
       return Napi::BigInt::New(env, 0, w.size(), w.data());
     }
     case COREPOOL_RESULT_UNDEFINED:

@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "corepool.h"
@@ -17,14 +18,17 @@ class KernelRegistry {
   const corepool_kernel* get(uint32_t id) const {
     return id < kernels_.size() ? kernels_[id] : nullptr;
   }
-  // Checks a table and appends its kernels; returns the id of the first, or an error.
-  bool add_table(const corepool_kernel_table* table, uint32_t& first_id, std::string& error);
+  // Checks a table and appends its kernels; sets the ids [first_id, end_id) they got, or
+  // an error. A table added before keeps its ids (a second load is not an error).
+  bool add_table(const corepool_kernel_table* table, uint32_t& first_id, uint32_t& end_id,
+                 std::string& error);
   // [{ id, name, args: [{ name, kind, min, max }], result }] for ids [from, to).
   Napi::Array describe(Napi::Env env, uint32_t from, uint32_t to) const;
   uint32_t size() const { return uint32_t(kernels_.size()); }
 
  private:
   std::vector<const corepool_kernel*> kernels_;
+  std::unordered_map<const corepool_kernel_table*, uint32_t> tables_;  // -> first id
 };
 
 // Reads one argument of `kernel` from a JS value into `out`; the JS layer validated it,
@@ -32,7 +36,8 @@ class KernelRegistry {
 bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi::Value value,
               corepool_value& out);
 
-// The JS value of a kernel's result (main thread).
-Napi::Value result_to_js(Napi::Env env, corepool_result_kind kind, const corepool_result& r);
+// The JS value of a kernel's result (main thread). A large array result hands its bytes
+// over to the new ArrayBuffer (r.bytes becomes null) instead of copying them.
+Napi::Value result_to_js(Napi::Env env, corepool_result_kind kind, corepool_result& r);
 
 }  // namespace corepool

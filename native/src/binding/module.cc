@@ -54,7 +54,8 @@ Napi::Value RunSync(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// loadKernelTable(external): registers a user addon's corepool_kernel_table.
+// loadKernelTable(external): registers a user addon's corepool_kernel_table and returns
+// its kernels' descriptors; loading the same table again returns the same ids.
 Napi::Value LoadKernelTable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsExternal()) {
@@ -65,13 +66,13 @@ Napi::Value LoadKernelTable(const Napi::CallbackInfo& info) {
   auto* table = static_cast<const corepool_kernel_table*>(
       info[0].As<Napi::External<void>>().Data());
   KernelRegistry* reg = env.GetInstanceData<KernelRegistry>();
-  uint32_t first = 0;
+  uint32_t first = 0, end = 0;
   std::string error;
-  if (!reg->add_table(table, first, error)) {
+  if (!reg->add_table(table, first, end, error)) {
     Napi::TypeError::New(env, "loadKernels: " + error).ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  return reg->describe(env, first, reg->size());
+  return reg->describe(env, first, end);
 }
 
 Napi::Value SetSwitchInterval(const Napi::CallbackInfo& info) {

@@ -15,6 +15,11 @@ extern const corepool_kernel kSleep;
 extern const corepool_kernel kSha256;
 extern const corepool_kernel kNoop;
 extern const corepool_kernel kIoLoop;
+extern const corepool_kernel kFactorial;
+extern const corepool_kernel kMatmul;
+extern const corepool_kernel kSortFloat64;
+extern const corepool_kernel kMandelbrot;
+extern const corepool_kernel kMandelbrot16;
 
 // Null-terminated list of every built-in kernel.
 const corepool_kernel* const* builtin_kernels();
