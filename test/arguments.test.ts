@@ -182,7 +182,7 @@ describe('argument errors', () => {
       assert.throws(() => (kernels.sha256.runSync as (a: unknown) => unknown)(['x']), TypeError);
     });
     it('validate accepts good arguments and refuses bad ones', () => {
-      kernels.countPrimes.validate([1, 10]);
+      assert.doesNotThrow(() => kernels.countPrimes.validate([1, 10]));
       assert.throws(() => kernels.countPrimes.validate([10, 1]), RangeError);
       assert.throws(() => kernels.noop.validate([undefined]), TypeError);
     });
