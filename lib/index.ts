@@ -14,3 +14,8 @@ export { defaultPool, setDefaultPool } from './default-pool';
 export { setSwitchInterval, getSwitchInterval, globalLockStats } from './global-lock';
 export type { GlobalLockStats, GlobalLockCounters } from './global-lock';
 export { CorepoolError, CancelledError, TimeoutError, PoolShutdownError, QueueFullError, KernelError } from './errors';
+export { IoPool, DEFAULT_IO_CONCURRENCY } from './io-pool';
+export type { IoPoolOptions, IoPoolStats, IoSubmitOptions, IoTask, IoOnFull, TaskContext } from './io-pool';
+export { RetryError } from './retry';
+export type { RetryOptions } from './retry';
+export type { RateLimit } from './rate-limit';
