@@ -8,7 +8,7 @@ import type * as Corepool from '../lib/index';
 export const fromSource = __filename.endsWith('.ts');
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const corepool = require(fromSource ? '../lib/index' : '../index') as typeof Corepool;
+export const corepool = require(fromSource ? '../lib/index' : '../index') as typeof Corepool;
 
 export const { NativePool, kernels, wait, Future } = corepool;
 export type NativePool = Corepool.NativePool;

@@ -1,0 +1,23 @@
+// Compiles bench/ into dist/bench: the `corepool bench` command (package.json "bin").
+// tsc must see lib/ for the benchmark's types, so it compiles into a scratch directory
+// and only bench/ is kept: at run time dist/bench/corepool.js loads the package's own
+// dist/index.js, so a second copy of lib/ would be dead weight in the tarball.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const scratch = join(root, 'dist', '.bench-build');
+const target = join(root, 'dist', 'bench');
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+
+rmSync(scratch, { recursive: true, force: true });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.bench.json')], { stdio: 'inherit', cwd: root });
+rmSync(target, { recursive: true, force: true });
+renameSync(join(scratch, 'bench'), target);
+rmSync(scratch, { recursive: true, force: true });
+if (!existsSync(join(target, 'cli.js'))) throw new Error('bench/build.mjs: dist/bench/cli.js was not produced');
+chmodSync(join(target, 'cli.js'), 0o755);
+console.log('wrote dist/bench (the corepool bench command)');

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// The `corepool` command (package.json "bin"): `corepool bench [flags]` runs the suite,
+// `corepool bench:tiny` the per-task overhead benchmark. In the repository:
+// `npm run bench -- [flags]`, `npm run bench:tiny`.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { fromSource } from './corepool';
+import { renderText, writeResults } from './report';
+import { runSuite } from './suite';
+import { parseTinyArgs, runTiny } from './tiny-tasks';
+
+const USAGE = `usage: corepool bench [--quick] [--workers 1,2,4] [--filter term,...] [--json] [--out dir]
+       corepool bench:tiny [--rounds 5] [--tasks 300000] [--piscina-tasks 40000] [--workers 2]
+
+  --quick      small sizes, 1 repetition (< 60 s): a smoke test that exits 1 if any
+               contender's results disagree
+  --workers    worker counts of the scaling sweep (default 1..cores and 2 x cores);
+               other workloads use the largest count <= cores
+  --filter     comma-separated terms; a run is kept if a term names its workload
+               (countPrimes sha256 sumRange factorial mixed tiny map io isolation), its
+               contender or a dash-separated part of it (corepool, piscina, js, native),
+               or the pair (countPrimes/piscina-js)
+  --json       print the JSON result on stdout (progress still goes to stderr)
+  --out        results directory (default: bench/results in the repository,
+               ./corepool-bench-results elsewhere); --no-write to write nothing
+  optional peers: npm install --save-dev piscina tinypool p-limit`;
+
+function parseWorkers(value: string | undefined, cores: number): number[] {
+  if (value === undefined) return [...new Set([...Array.from({ length: cores }, (_, i) => i + 1), cores * 2])];
+  const list = value.split(',').map((s) => Number(s.trim()));
+  for (const n of list) {
+    if (!Number.isInteger(n) || n < 1 || n > 256) throw new RangeError(`--workers must be a comma-separated list of integers 1..256, got '${value}'`);
+  }
+  return [...new Set(list)].sort((a, b) => a - b);
+}
+
+async function bench(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      workers: { type: 'string' },
+      filter: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const cores = os.availableParallelism();
+  let workers = parseWorkers(values.workers, cores);
+  if (values.quick && values.workers === undefined) workers = [1, cores];
+  const defaultWorkers = [...workers].reverse().find((w) => w <= cores) ?? workers[0]!;
+  const filter = (values.filter ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const res = await runSuite({ quick: values.quick, workers, defaultWorkers, filter, quiet: false });
+  if (values.json) process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
+  else console.log(renderText(res));
+  if (!values['no-write']) {
+    const dir = values.out ?? (fromSource ? path.join(__dirname, 'results') : path.resolve('corepool-bench-results'));
+    const written = writeResults(res, dir);
+    (values.json ? console.error : console.log)(`\nwrote ${written.map((p) => path.relative(process.cwd(), p) || p).join(', ')}`);
+  }
+  const disagree = res.cpu.concat(res.mixed).filter((r) => !r.agrees);
+  if (res.errors.length > 0 || disagree.length > 0) {
+    console.error(`\ncorepool bench: ${res.errors.length} error(s); results disagree in ${disagree.length} run(s)`);
+    return 1;
+  }
+  return 0;
+}
+
+async function main(): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'bench':
+      return bench(rest);
+    case 'bench:tiny':
+    case 'tiny':
+      await runTiny(parseTinyArgs(rest));
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      console.error(`corepool: unknown command '${command}'\n${USAGE}`);
+      return 1;
+  }
+}
+
+main().then(
+  (code) => {
+    // Pools and peers' workers are closed; exit explicitly anyway so that a stray handle
+    // in a peer library cannot keep the command hanging after the report.
+    process.exit(code);
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(2);
+  },
+);
