@@ -197,13 +197,15 @@ async function* mapInOrder<R>(
         inFlight += chunk.length;
       }
       if (head === pending.length) return;
+      // It stays in `pending` while awaited, so that an abort or timeout in the wait
+      // cancels it too (in the finally below).
       const next = pending[head]!;
+      const results = await waitFor(next.future, remaining(), signal, timeout);
       pending[head++] = undefined as never;
       if (head > 1024 && head * 2 > pending.length) {
         pending.splice(0, head);
         head = 0;
       }
-      const results = await waitFor(next.future, remaining(), signal, timeout);
       inFlight -= next.size;
       for (const r of results) yield r;
     }
