@@ -22,6 +22,10 @@ export enum ResultKind {
   Bool = 2,
   Bytes = 3,
   BigInt = 4,
+  Float64s = 5,
+  Int32s = 6,
+  Uint16s = 7,
+  Uint32s = 8,
 }
 
 /** Final task statuses in completion records (native/src/task.h TaskStatus). */

@@ -19,3 +19,5 @@ export type { IoPoolOptions, IoPoolStats, IoSubmitOptions, IoTask, IoOnFull, Tas
 export { RetryError } from './retry';
 export type { RetryOptions } from './retry';
 export type { RateLimit } from './rate-limit';
+export { loadKernels, includeDir, abiVersion } from './custom-kernels';
+export type { KernelSignatures, KernelHandles } from './custom-kernels';

@@ -92,6 +92,11 @@ function checkArg(kernel: string, spec: RawArgSpec, value: unknown): void {
       if (isDetached(view.buffer)) {
         throw new TypeError(`${where} is a view of a detached ArrayBuffer`);
       }
+      // A resizable (or growable shared) buffer could shrink under the running kernel.
+      const flags = view.buffer as { resizable?: boolean; growable?: boolean };
+      if (flags.resizable === true || flags.growable === true) {
+        throw new TypeError(`${where} is a view of a resizable buffer, whose length could change while the task runs`);
+      }
       if (view.length < spec.min || view.length > spec.max) {
         throw new RangeError(`${where} must have between ${spec.min} and ${spec.max} elements, got ${view.length}`);
       }

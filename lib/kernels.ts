@@ -7,6 +7,28 @@ const loHiRule: ArgsRule = (args) =>
     ? new RangeError(`countPrimes: argument 'lo' (${args[0]}) must not be greater than 'hi' (${args[1]})`)
     : undefined;
 
+// matmul reads n * n elements of each matrix: anything else would read out of bounds.
+const squareRule: ArgsRule = (args) => {
+  const [a, b, n] = args as [Float64Array, Float64Array, number];
+  for (const [name, m] of [['a', a], ['b', b]] as const) {
+    if (m.length !== n * n) {
+      return new RangeError(`matmul: argument '${name}' must have n * n = ${n * n} elements, got ${m.length}`);
+    }
+  }
+  return undefined;
+};
+
+/** mandelbrot's cap on width * height: 64 Mi pixels (128 MiB as Uint16). */
+const MAX_PIXELS = 2 ** 26;
+const pixelsRule =
+  (name: string): ArgsRule =>
+  (args) => {
+    const pixels = (args[0] as number) * (args[1] as number);
+    return pixels > MAX_PIXELS
+      ? new RangeError(`${name}: width * height must not exceed ${MAX_PIXELS} pixels, got ${pixels}`)
+      : undefined;
+  };
+
 const raw = new Map<string, RawKernel>(binding.kernels().map((k) => [k.name, k]));
 
 function builtin<A extends readonly unknown[], R>(name: string, rules: ArgsRule[] = []): Kernel<A, R> {
@@ -34,6 +56,23 @@ export const kernels = Object.freeze({
   /** `count` blocking calls of `ioMicros` us each, the global lock released around each,
    * with a little CPU work between them (an echo server's recv/send loop). */
   ioLoop: builtin<[count: number, ioMicros: number], number>('ioLoop'),
+  /** n! as a bigint (n <= 1e6): a product tree with Karatsuba multiplication. */
+  factorial: builtin<[n: number], bigint>('factorial'),
+  /** The product of two n x n row-major matrices (each of n * n elements) as a new
+   * Float64Array. Both inputs are read in place: do not write them while it runs. */
+  matmul: builtin<[a: Float64Array, b: Float64Array, n: number], Float64Array>('matmul', [squareRule]),
+  /** Sorts the array in place, in Float64Array.prototype.sort() order (NaN last);
+   * resolves to undefined. A cancelled or timed-out sort leaves a permutation of the input. */
+  sortFloat64: builtin<[array: Float64Array], undefined>('sortFloat64'),
+  /** Escape-time counts (0..maxIter, maxIter <= 255) of width x height pixels over
+   * re [-2.5, 1), im [-1.25, 1.25), row-major. */
+  mandelbrot: builtin<[width: number, height: number, maxIter: number], Uint8Array>('mandelbrot', [
+    pixelsRule('mandelbrot'),
+  ]),
+  /** mandelbrot with maxIter up to 65535, as a Uint16Array. */
+  mandelbrot16: builtin<[width: number, height: number, maxIter: number], Uint16Array>('mandelbrot16', [
+    pixelsRule('mandelbrot16'),
+  ]),
 });
 
 export type BuiltinKernels = typeof kernels;

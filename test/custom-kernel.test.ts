@@ -1,0 +1,226 @@
+// A user addon's own C kernels run on corepool's threads: the test builds
+// examples/custom-kernel with node-gyp (as a user would, against corepool's include
+// directory), loads its kernel table, and runs, cancels and times out its kernels.
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import {
+  abiVersion,
+  CancelledError,
+  includeDir,
+  KernelError,
+  loadKernels,
+  NativePool,
+  TimeoutError,
+} from '../lib/index';
+
+const root = path.resolve(__dirname, '..');
+const example = path.join(root, 'examples', 'custom-kernel');
+const addonPath = path.join(example, 'build', 'Release', 'custom_kernel.node');
+
+type ExampleKernels = {
+  collatzMax: [[lo: number, hi: number], number];
+  blockingWait: [[ms: number], undefined];
+  scale: [[values: Float64Array, factor: number], number];
+};
+
+interface ExampleAddon {
+  corepoolKernels: unknown;
+  futureAbiTable: unknown;
+  malformedTable: unknown;
+}
+
+function mtime(file: string): number {
+  return fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0;
+}
+
+// What `npm install corepool` would give the example: node_modules/corepool, here a link
+// to this checkout, so that binding.gyp's require('corepool/include') resolves.
+function linkCorepool(): void {
+  const modules = path.join(example, 'node_modules');
+  const link = path.join(modules, 'corepool');
+  fs.mkdirSync(modules, { recursive: true });
+  if (fs.existsSync(path.join(link, 'package.json'))) return;
+  fs.rmSync(link, { force: true, recursive: true });
+  fs.symlinkSync(root, link, 'junction');
+}
+
+// Builds the example unless its binary is newer than its source and corepool.h.
+function buildExample(): void {
+  const built = mtime(addonPath);
+  const inputs = ['src/kernels.c', 'binding.gyp'].map((f) => mtime(path.join(example, f)));
+  inputs.push(mtime(path.join(includeDir, 'corepool.h')));
+  if (built > Math.max(...inputs)) return;
+  const args = [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', '-j', '2'];
+  // Use the running Node's own headers when it ships them (no download); otherwise
+  // node-gyp fetches them as it did for corepool's own build.
+  const prefix = path.resolve(process.execPath, '..', '..');
+  if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) {
+    args.push(`--nodedir=${prefix}`);
+  }
+  execFileSync(process.execPath, args, { cwd: example, stdio: 'pipe', timeout: 280_000 });
+}
+
+function collatzMaxRef(lo: number, hi: number): number {
+  let best = 0;
+  for (let n = lo; n < hi; n++) {
+    let steps = 0;
+    for (let x = n; x !== 1; steps++) x = x % 2 === 1 ? 3 * x + 1 : x / 2;
+    best = Math.max(best, steps);
+  }
+  return best;
+}
+
+// Resolves when `pred` holds, polling; a bound on a mechanism, not a timing assertion.
+async function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+describe('custom kernels (examples/custom-kernel)', function () {
+  let addon: ExampleAddon;
+
+  before(function () {
+    this.timeout(300_000); // a cold node-gyp build on a busy 2-core machine
+    linkCorepool();
+    buildExample();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = require(addonPath) as ExampleAddon;
+  });
+
+  it('exposes the header location the example builds against', () => {
+    assert.ok(fs.existsSync(path.join(includeDir, 'corepool.h')));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    assert.equal(require(path.join(root, 'include.js')), includeDir);
+    const header = fs.readFileSync(path.join(includeDir, 'corepool.h'), 'utf8');
+    assert.match(header, new RegExp(`#define COREPOOL_ABI_VERSION ${abiVersion}\\b`));
+  });
+
+  it('loads the table into typed handles, the same ones on every load', () => {
+    const k = loadKernels<ExampleKernels>(addon);
+    assert.deepEqual(Object.keys(k).sort(), ['blockingWait', 'collatzMax', 'scale']);
+    assert.equal(k.collatzMax.name, 'collatzMax');
+    assert.equal(k.collatzMax.arity, 2);
+    assert.equal(loadKernels<ExampleKernels>(addon), k);
+    assert.equal(loadKernels<ExampleKernels>(addon.corepoolKernels).scale, k.scale);
+  });
+
+  it('matches a JS reference, on a pool thread and with runSync', async () => {
+    const k = loadKernels<ExampleKernels>(addon);
+    assert.equal(k.collatzMax.runSync([1, 10_000]), collatzMaxRef(1, 10_000));
+    const pool = new NativePool({ maxWorkers: 2, name: 'custom-ref' });
+    try {
+      const ranges: [number, number][] = [[1, 1000], [1000, 5000], [27, 28], [5, 5]];
+      const got = await Promise.all(ranges.map((r) => pool.submit(k.collatzMax, r)));
+      assert.deepEqual(got, ranges.map(([lo, hi]) => collatzMaxRef(lo, hi)));
+      const mapped: number[] = [];
+      for await (const v of pool.map(k.collatzMax, ranges, { chunksize: 2 })) mapped.push(v);
+      assert.deepEqual(mapped, got);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  it('checks arguments against the table before queuing, and reports kernel errors', async () => {
+    const k = loadKernels<ExampleKernels>(addon);
+    const pool = new NativePool({ maxWorkers: 1, name: 'custom-args' });
+    try {
+      assert.throws(() => pool.submit(k.collatzMax, [0, 10]), { name: 'RangeError', message: /'lo'/ });
+      assert.throws(() => pool.submit(k.collatzMax, [1, 2e9]), { name: 'RangeError', message: /'hi'/ });
+      assert.throws(() => pool.submit(k.scale, [[1, 2] as unknown as Float64Array, 2]), {
+        name: 'TypeError',
+        message: /'values' must be a Float64Array/,
+      });
+      assert.equal(pool.stats().queued + pool.stats().active + pool.stats().completed, 0);
+      // lo > hi is the kernel's own error, through corepool_error.
+      await assert.rejects(pool.submit(k.collatzMax, [10, 5]).result(), (e: unknown) => {
+        assert.ok(e instanceof KernelError);
+        assert.equal(e.kernel, 'collatzMax');
+        assert.match(e.message, /lo must not be greater than hi/);
+        return true;
+      });
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  it('writes an output argument in place, and refuses a detached buffer at submit', async () => {
+    const k = loadKernels<ExampleKernels>(addon);
+    const pool = new NativePool({ maxWorkers: 2, name: 'custom-scale' });
+    try {
+      const values = Float64Array.from({ length: 200_000 }, (_, i) => i);
+      assert.equal(await pool.submit(k.scale, [values, 0.5]), 200_000);
+      assert.equal(values[3], 1.5);
+      assert.equal(values[199_999], 99_999.5);
+      const moved = new Float64Array(8);
+      structuredClone(moved.buffer, { transfer: [moved.buffer] }); // detaches `moved`
+      assert.throws(() => pool.submit(k.scale, [moved, 2]), { name: 'TypeError', message: /detached/ });
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  it('runs in parallel, cancels one mid-run and times out another', async () => {
+    const k = loadKernels<ExampleKernels>(addon);
+    const pool = new NativePool({ maxWorkers: 2, name: 'custom-stop' });
+    try {
+      // Two endless-for-a-test CPU tasks (about a minute each) hold both workers at once.
+      const a = pool.submit(k.collatzMax, [1, 1e9]);
+      const b = pool.submit(k.collatzMax, [1, 1e9], { timeout: 300 });
+      await until(() => a.running() && b.running());
+      assert.equal(pool.stats().active, 2);
+      assert.equal(a.cancel(), true);
+      await assert.rejects(a.result(), CancelledError);
+      await assert.rejects(b.result({ timeout: 10_000 }), TimeoutError);
+      assert.equal(a.state, 'CANCELLED');
+      assert.equal(pool.stats().cancelled, 1);
+      assert.equal(pool.stats().timedOut, 1);
+      // The blocking kernel stops within a slice too.
+      const w = pool.submit(k.blockingWait, [60_000], { timeout: 100 });
+      await assert.rejects(w.result({ timeout: 10_000 }), TimeoutError);
+    } finally {
+      await pool.shutdown({ cancelRunning: true });
+    }
+  });
+
+  it('releases the global lock in blocking regions', async () => {
+    const k = loadKernels<ExampleKernels>(addon);
+    const pool = new NativePool({ maxWorkers: 2, name: 'custom-gil', globalLock: true });
+    try {
+      // Under the lock only one thread runs kernel code at a time, but both waits are
+      // inside corepool_blocking_begin/end, so both are running together.
+      const t0 = performance.now();
+      const w = [pool.submit(k.blockingWait, [400]), pool.submit(k.blockingWait, [400])];
+      await until(() => w[0]!.running() && w[1]!.running());
+      await Promise.all(w);
+      // Serial would be >= 800 ms; generous for a loaded 2-core machine.
+      assert.ok(performance.now() - t0 < 780, `took ${performance.now() - t0} ms`);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  it('refuses a table of another ABI version, a malformed table and non-tables', () => {
+    assert.throws(() => loadKernels(addon.futureAbiTable), {
+      name: 'TypeError',
+      message: new RegExp(`ABI version ${abiVersion + 1}, this corepool has version ${abiVersion}`),
+    });
+    assert.throws(() => loadKernels({ corepoolKernels: addon.malformedTable }), {
+      name: 'TypeError',
+      message: /kernel 'inverted' argument #0 \('n'\) has min > max/,
+    });
+    assert.throws(() => loadKernels({}), { name: 'TypeError', message: /'corepoolKernels' External/ });
+    assert.throws(() => loadKernels(undefined), TypeError);
+    assert.throws(() => loadKernels({ corepoolKernels: 'table' }), {
+      name: 'TypeError',
+      message: /corepoolKernels must be the External/,
+    });
+    // The good table still loads after the failures.
+    assert.equal(loadKernels<ExampleKernels>(addon).collatzMax.name, 'collatzMax');
+  });
+});
