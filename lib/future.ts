@@ -115,7 +115,11 @@ export class Future<T> implements PromiseLike<T> {
       this._setCancelled();
       return true;
     }
-    return this._owner.cancel(this);
+    // The owner may refuse (a task it can no longer stop): then the task's own outcome
+    // stands, and a later cancel() may try again.
+    if (this._owner.cancel(this)) return true;
+    this._cancelRequested = false;
+    return false;
   }
 
   /** True once `cancel()` returned true: the Future will end CANCELLED. */
