@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { kernels, NativePool } from '../lib/index';
+import { kernels, NativePool, siblingFile } from './corepool';
 import { factorial as factorialJs } from './js-kernels';
 import { matmul as matmulJs } from './workers/kernels-vs-piscina-worker';
 
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
 
   const { Piscina } = (await import('piscina')) as unknown as { Piscina: new (o: object) => PiscinaLike };
   const piscina = new Piscina({
-    filename: path.join(__dirname, 'workers', 'kernels-vs-piscina-worker.ts'),
+    filename: siblingFile(path.join(__dirname, 'workers'), 'kernels-vs-piscina-worker'),
     minThreads: workers,
     maxThreads: workers,
     idleTimeout: 60_000,
