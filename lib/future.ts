@@ -23,6 +23,33 @@ export interface FutureOwner {
 
 type DoneCallback<T> = (future: Future<T>) => void;
 
+type ThenMethod<T> = <R1 = T, R2 = never>(
+  onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+  onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+) => Promise<R1 | R2>;
+
+function futureThen<T, R1, R2>(
+  this: Future<T>,
+  onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+  onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+): Promise<R1 | R2> {
+  return this._then(onFulfilled, onRejected);
+}
+
+/**
+ * Resolves a promise with the Future itself, not with its result: a promise adopts any
+ * thenable it is resolved with, so `then` is hidden for the (synchronous) moment the
+ * promise looks it up.
+ */
+export function resolveWithFuture<T>(resolve: (value: Future<T>) => void, future: Future<T>): void {
+  future._thenHidden = true;
+  try {
+    resolve(future);
+  } finally {
+    future._thenHidden = false;
+  }
+}
+
 const unretrieved = new FinalizationRegistry<{ task: string; message: string }>((held) => {
   process.emitWarning(
     `exception of task '${held.task}' was never retrieved: ${held.message}`,
@@ -63,6 +90,8 @@ export class Future<T> implements PromiseLike<T> {
   private _reject: ((error: Error) => void) | undefined = undefined;
   private _cancelRequested = false;
   private _watched = false; // registered for the never-retrieved warning
+  /** @internal true while a promise is being resolved with this Future as its value */
+  _thenHidden = false;
   /** @internal the owner's key for this task (a slot id) */
   _key = -1;
 
@@ -165,7 +194,17 @@ export class Future<T> implements PromiseLike<T> {
     (this._callbacks ??= []).push(fn);
   }
 
-  then<R1 = T, R2 = never>(
+  /**
+   * Thenable, so that `await future` gives the result. A getter rather than a method so
+   * that a promise can be resolved with the Future itself (resolveWithFuture), which is
+   * what submitWhenReady promises.
+   */
+  get then(): ThenMethod<T> {
+    return (this._thenHidden ? undefined : futureThen) as ThenMethod<T>;
+  }
+
+  /** @internal */
+  _then<R1, R2>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {

@@ -31,7 +31,7 @@ import {
   ShutdownOptions,
   SubmitOptions,
 } from './executor';
-import { describe, Future, FutureOwner } from './future';
+import { describe, Future, FutureOwner, resolveWithFuture } from './future';
 import { PriorityQueue } from './priority-queue';
 import { checkRateLimit, RateLimit, SlidingWindow } from './rate-limit';
 import { backoffDelay, checkRetryOptions, RetryError, RetryOptions, RetryPolicy } from './retry';
@@ -246,12 +246,24 @@ export class IoPool implements Executor<AnyIoTask> {
   }
 
   /** Waits for room in a bounded queue, then submits. Resolves with the Future. */
-  async submitWhenReady<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Promise<Future<R>> {
+  submitWhenReady<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Promise<Future<R>> {
     checkTask(task, 'submitWhenReady');
-    while (this.wouldQueue() && this.queued >= this.maxQueue && !this.shuttingDown) {
-      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-    }
-    return this.submit(task, args, options);
+    if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
+    return new Promise<Future<R>>((resolve, reject) => {
+      const attempt = (): void => {
+        if (this.wouldQueue() && this.queued >= this.maxQueue && !this.shuttingDown) {
+          this.roomWaiters.push(attempt);
+          return;
+        }
+        try {
+          // Resolve with the Future itself: a plain resolve would adopt its result.
+          resolveWithFuture(resolve, this.submit(task, args, options));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      attempt();
+    });
   }
 
   /**

@@ -17,7 +17,7 @@ import {
   ShutdownOptions,
   SubmitOptions,
 } from './executor';
-import { describe, Future, FutureOwner } from './future';
+import { describe, Future, FutureOwner, resolveWithFuture } from './future';
 import { registerLockPool } from './global-lock';
 import { Kernel } from './kernel';
 
@@ -77,8 +77,8 @@ const R_UNDEFINED = ResultKind.Undefined;
 const COMPLETION_FIELDS = RECORD_FIELDS;
 const SUBMIT_HEADER = HEADER;
 // Per-slot flags.
-const FLUSHED = 1;
-const CHUNK = 2;
+const CHUNK = 1; // a map chunk: the Future resolves with an array
+const SINGLE = 2; // a chunk of one item: the native side returns it like a plain task
 
 export class NativePool implements Executor<AnyKernel>, FutureOwner {
   readonly name: string;
@@ -93,6 +93,9 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   private readonly slotFuture: (Future<unknown> | undefined)[] = [];
   private readonly slotKernel: (AnyKernel | undefined)[] = [];
   private slotFlags = new Uint8Array(1024);
+  // The batch each slot's task went out in; see sent().
+  private slotBatch = new Uint32Array(1024);
+  private batchSeq = 0;
   private readonly freeIds: number[] = [];
   private batch = new Float64Array(1024);
   private batchLength = 0;
@@ -142,24 +145,38 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       f._setCancelled();
       return f;
     }
-    if (this.maxQueue !== Infinity && this.queuedNow() >= this.maxQueue) {
+    if (this.queueFull()) {
       const early = this.onQueueFull(kernel, args);
       if (early !== undefined) return early as Future<ResultOf<K>>;
     }
-    const future = this.enqueue(kernel, [args as readonly unknown[]], false, opts.timeout, opts.runTimeout) as Future<ResultOf<K>>;
+    const future = this.enqueue(kernel, args as readonly unknown[], undefined, opts.timeout, opts.runTimeout) as Future<ResultOf<K>>;
     linkSignal(future, opts.signal);
     return future;
   }
 
-  /** Waits for room in a bounded queue, then submits. Resolves with the Future. */
-  async submitWhenReady<K extends AnyKernel>(kernel: K, args: ArgsOf<K>, options?: SubmitOptions): Promise<Future<ResultOf<K>>> {
+  /**
+   * Waits for room in a bounded queue, then submits; resolves with the Future itself
+   * (not its result). Bad arguments throw at once, like submit.
+   */
+  submitWhenReady<K extends AnyKernel>(kernel: K, args: ArgsOf<K>, options?: SubmitOptions): Promise<Future<ResultOf<K>>> {
     checkKernel(kernel);
     kernel.validate(args);
     checkSubmitOptions(options);
-    while (this.maxQueue !== Infinity && this.queuedNow() >= this.maxQueue && !this.shuttingDown) {
-      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-    }
-    return this.submit(kernel, args, options);
+    if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
+    return new Promise<Future<ResultOf<K>>>((resolve, reject) => {
+      const attempt = (): void => {
+        if (!this.shuttingDown && this.queueFull()) {
+          this.roomWaiters.push(attempt);
+          return;
+        }
+        try {
+          resolveWithFuture(resolve, this.submit(kernel, args, options));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      attempt();
+    });
   }
 
   /**
@@ -179,7 +196,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     };
     const submitChunk = (chunk: unknown[][], timeout: number | undefined): Future<ResultOf<K>[]> => {
       if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
-      return this.enqueue(kernel, chunk, true, timeout, undefined) as Future<ResultOf<K>[]>;
+      return this.enqueue(kernel, undefined, chunk, timeout, undefined) as Future<ResultOf<K>[]>;
     };
     return orderedMap(toArgs, submitChunk, items, options);
   }
@@ -245,7 +262,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   /** @internal */
   liveState(future: Future<unknown>): 'PENDING' | 'RUNNING' {
     const id = future._key;
-    if (this.slotFuture[id] !== future || !(this.slotFlags[id]! & FLUSHED) || this.closed) return 'PENDING';
+    if (this.slotFuture[id] !== future || !this.sent(id) || this.closed) return 'PENDING';
     return this.raw.state(id) === RUNNING ? 'RUNNING' : 'PENDING';
   }
 
@@ -253,7 +270,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   cancel(future: Future<unknown>): boolean {
     const id = future._key;
     if (this.slotFuture[id] !== future || this.closed) return false;
-    if (!(this.slotFlags[id]! & FLUSHED)) this.flush();
+    if (!this.sent(id)) this.flush();
     const r = this.raw.cancel(id);
     if (r === 0) this.finishSlot(id, CANCELLED, undefined, undefined, 0, 0);
     // Running or finished on the way back: the completion settles it as CANCELLED.
@@ -262,47 +279,34 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
 
   // ---- internals ----
 
-  private enqueue(kernel: AnyKernel, items: readonly (readonly unknown[])[], chunk: boolean, timeout: number | undefined, runTimeout: number | undefined): Future<unknown> {
+  /** Adds one task (`single` args, or a chunk of `items`) to the batch sent at the end of the tick. */
+  private enqueue(
+    kernel: AnyKernel,
+    single: readonly unknown[] | undefined,
+    items: readonly (readonly unknown[])[] | undefined,
+    timeout: number | undefined,
+    runTimeout: number | undefined,
+  ): Future<unknown> {
     const future = new Future<unknown>(kernel.name, this);
     const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.slotFuture.length;
     future._key = id;
     this.slotFuture[id] = future;
     this.slotKernel[id] = kernel;
-    if (id >= this.slotFlags.length) {
-      const bigger = new Uint8Array(this.slotFlags.length * 2);
-      bigger.set(this.slotFlags);
-      this.slotFlags = bigger;
-    }
-    this.slotFlags[id] = chunk ? CHUNK : 0;
-    const need = SUBMIT_HEADER + items.length * kernel.arity;
+    if (id >= this.slotFlags.length) this.growSlots();
+    this.slotFlags[id] = items === undefined ? 0 : items.length === 1 ? CHUNK | SINGLE : CHUNK;
+    this.slotBatch[id] = this.batchSeq;
+    const count = items !== undefined ? items.length : 1;
+    const need = SUBMIT_HEADER + count * kernel.arity;
     if (this.batchLength + need > this.batch.length) this.growBatch(need);
     const b = this.batch;
     let p = this.batchLength;
     b[p++] = id;
     b[p++] = kernel.id;
-    b[p++] = items.length;
+    b[p++] = count;
     b[p++] = timeout === undefined ? -1 : timeout;
     b[p++] = runTimeout === undefined ? -1 : runTimeout;
-    if (kernel.hasViews) {
-      for (const args of items) {
-        for (let i = 0; i < args.length; i++) {
-          const v = args[i];
-          if (typeof v === 'object' && v !== null) {
-            b[p++] = this.batchObjects.length;
-            this.batchObjects.push(v);
-          } else {
-            b[p++] = v === true ? 1 : v === false ? 0 : (v as number);
-          }
-        }
-      }
-    } else {
-      for (const args of items) {
-        for (let i = 0; i < args.length; i++) {
-          const v = args[i];
-          b[p++] = v === true ? 1 : v === false ? 0 : (v as number);
-        }
-      }
-    }
+    if (items === undefined) p = this.writeArgs(kernel, single!, p);
+    else for (let k = 0; k < items.length; k++) p = this.writeArgs(kernel, items[k]!, p);
     this.batchLength = p;
     this.batchCount++;
     this.inflight++;
@@ -312,6 +316,34 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       queueMicrotask(this.flush);
     }
     return future;
+  }
+
+  /** Numbers and booleans go into the record; typed arrays by index into the batch's objects. */
+  private writeArgs(kernel: AnyKernel, args: readonly unknown[], p: number): number {
+    const b = this.batch;
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i];
+      if (typeof v === 'number') b[p++] = v;
+      else if (kernel.hasViews && typeof v === 'object' && v !== null) {
+        b[p++] = this.batchObjects.length;
+        this.batchObjects.push(v);
+      } else b[p++] = v === true ? 1 : 0;
+    }
+    return p;
+  }
+
+  private growSlots(): void {
+    const flags = new Uint8Array(this.slotFlags.length * 2);
+    flags.set(this.slotFlags);
+    this.slotFlags = flags;
+    const batches = new Uint32Array(this.slotBatch.length * 2);
+    batches.set(this.slotBatch);
+    this.slotBatch = batches;
+  }
+
+  /** True once the task's batch went to the native side. */
+  private sent(id: number): boolean {
+    return this.slotBatch[id] !== this.batchSeq;
   }
 
   private growBatch(need: number): void {
@@ -332,11 +364,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     this.batchLength = 0;
     this.batchCount = 0;
     this.batchObjects = [];
-    for (let p = 0; p < length; ) {
-      const id = b[p]!;
-      this.slotFlags[id]! |= FLUSHED;
-      p += SUBMIT_HEADER + b[p + 2]! * this.slotKernel[id]!.arity;
-    }
+    this.batchSeq = (this.batchSeq + 1) >>> 0; // every task enqueued so far is now sent
     try {
       this.raw.submit(b, length, objects);
     } catch (error) {
@@ -381,12 +409,16 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       case OK: {
         this.counters.completed++;
         const kind = kernel.resultKind;
+        const flags = this.slotFlags[id]!;
         let result: unknown;
-        if (this.slotFlags[id]! & CHUNK) result = chunkResults(kind, objects![value!]);
-        else if (kind === R_NUMBER) result = value;
-        else if (kind === R_BOOL) result = value !== 0;
-        else if (kind === R_UNDEFINED) result = undefined;
-        else result = objects![value!];
+        if (flags === CHUNK) result = chunkResults(kind, objects![value!]);
+        else {
+          if (kind === R_NUMBER) result = value;
+          else if (kind === R_BOOL) result = value !== 0;
+          else if (kind === R_UNDEFINED) result = undefined;
+          else result = objects![value!];
+          if (flags & SINGLE) result = [result];
+        }
         future._setResult(result);
         return;
       }
@@ -404,10 +436,12 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     }
   }
 
-  private queuedNow(): number {
-    if (this.closed) return 0;
+  /** Would one more task have to wait beyond maxQueue? Free workers take tasks first. */
+  private queueFull(): boolean {
+    if (this.maxQueue === Infinity || this.closed) return false;
     const [queued, active] = this.raw.counts();
-    return Math.max(0, queued + this.batchCount - Math.max(0, this.maxWorkers - active - queued));
+    const freeWorkers = Math.max(0, this.maxWorkers - active);
+    return queued + this.batchCount + 1 - freeWorkers > this.maxQueue;
   }
 
   private onQueueFull(kernel: AnyKernel, args: unknown): Future<unknown> | undefined {

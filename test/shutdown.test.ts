@@ -90,7 +90,7 @@ describe('shutdown', () => {
     await pool.shutdown();
     assert.throws(() => pool.submit(kernels.noop, []), (e: Error) => e instanceof PoolShutdownError && /shut/.test(e.message));
     await assert.rejects(pool.map(kernels.isPrime, [1]).next(), PoolShutdownError);
-    await assert.rejects(pool.submitWhenReady(kernels.noop, []), PoolShutdownError);
+    assert.throws(() => pool.submitWhenReady(kernels.noop, []), PoolShutdownError); // like submit: at once
   });
 
   it('submit throws PoolShutdownError as soon as shutdown() is called, before it resolves', async () => {

@@ -102,6 +102,11 @@ ThreadPool::ThreadPool(Options options, CompletionSink sink)
   for (auto& w : workers_) {
     Worker* raw = w.get();
     raw->thread = std::thread([this, raw] { worker_main(*raw); });
+    // Named here, not by the thread itself, so the name is there as soon as the pool is.
+    // Linux keeps 15 characters: the end, so that the index survives.
+    std::string name = options_.name + "-" + std::to_string(raw->index);
+    if (name.size() > 15) name = name.substr(name.size() - 15);
+    pthread_setname_np(raw->thread.native_handle(), name.c_str());
   }
 }
 
@@ -153,10 +158,6 @@ void ThreadPool::submit(std::vector<std::unique_ptr<Task>>& tasks) {
 }
 
 void ThreadPool::worker_main(Worker& w) {
-  std::string thread_name = options_.name + "-" + std::to_string(w.index);
-  if (thread_name.size() > 15) thread_name = thread_name.substr(thread_name.size() - 15);
-  pthread_setname_np(pthread_self(), thread_name.c_str());
-
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     while (head_ == nullptr && !stopping_) {
@@ -366,7 +367,7 @@ void ThreadPool::watcher_main() {
         unlink(t);
         queued_.fetch_sub(1, std::memory_order_relaxed);
         t->status = TaskStatus::TimedOut;
-        t->finished = now;
+        t->started = t->finished = now;  // it never ran: no run time
         expired.emplace_back(t);
       } else if (t->status == TaskStatus::Running && t->worker != nullptr) {
         t->deadline_hit = true;
