@@ -62,7 +62,10 @@ class GlobalLock {
 
  private:
   GlobalLock() = default;
-  bool acquire(std::unique_lock<std::mutex>& lock, LockThread& self, uint32_t stop_bits);
+  // `start`: when the caller began wanting the lock, before it locked mutex_ (a Legacy
+  // holder re-taking at a tick starts wanting it as soon as it has released it).
+  bool acquire(std::unique_lock<std::mutex>& lock, LockThread& self, uint32_t stop_bits,
+               std::chrono::steady_clock::time_point start);
   void release_locked(LockThread& self);
 
   // One mutex guards everything below (CPython splits off switch_mutex; one is simpler
