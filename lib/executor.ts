@@ -144,7 +144,47 @@ export function orderedMap<R>(
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
   }
-  return mapInOrder(toArgs, submitChunk, items, chunksize, buffersize, timeout, signal);
+  return flatten(mapInOrder(toArgs, submitChunk, items, chunksize, buffersize, timeout, signal));
+}
+
+/**
+ * Hands out a chunk's results one by one from a plain iterator: resuming an async
+ * generator per item would cost more than the item itself for tiny kernels.
+ * return() reaches the chunk generator, whose finally cancels what is outstanding.
+ */
+function flatten<R>(chunks: AsyncGenerator<R[], void, undefined>): AsyncGenerator<R, void, undefined> {
+  let buffer: R[] = [];
+  let index = 0;
+  const done = (): IteratorReturnResult<void> => ({ value: undefined, done: true });
+  const next = (): Promise<IteratorResult<R, void>> => {
+    if (index < buffer.length) return Promise.resolve({ value: buffer[index++]!, done: false });
+    return chunks.next().then((step): IteratorResult<R, void> | Promise<IteratorResult<R, void>> => {
+      if (step.done) return done();
+      buffer = step.value;
+      index = 0;
+      return next();
+    });
+  };
+  const iterator: AsyncGenerator<R, void, undefined> = {
+    next,
+    return: async () => {
+      buffer = [];
+      await chunks.return(undefined);
+      return done();
+    },
+    throw: async (error: unknown) => {
+      buffer = [];
+      await chunks.throw(error);
+      return done();
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+    [Symbol.asyncDispose]: async () => {
+      await iterator.return(undefined);
+    },
+  };
+  return iterator;
 }
 
 async function* mapInOrder<R>(
@@ -155,7 +195,7 @@ async function* mapInOrder<R>(
   buffersize: number,
   timeout: number | undefined,
   signal: AbortSignal | undefined,
-): AsyncGenerator<R, void, undefined> {
+): AsyncGenerator<R[], void, undefined> {
   const deadline = timeout === undefined ? undefined : performance.now() + timeout;
   const remaining = (): number | undefined => (deadline === undefined ? undefined : Math.max(0, deadline - performance.now()));
 
@@ -207,7 +247,7 @@ async function* mapInOrder<R>(
         head = 0;
       }
       inFlight -= next.size;
-      for (const r of results) yield r;
+      yield results;
     }
   } finally {
     for (let i = head; i < pending.length; i++) pending[i]?.future.cancel();
