@@ -84,7 +84,8 @@ export class Future<T> implements PromiseLike<T> {
   private _error: Error | undefined = undefined;
   private _owner: FutureOwner | undefined;
   // Typed loosely so that Future<T> stays assignable to Future<unknown>.
-  private _callbacks: ((future: never) => void)[] | undefined = undefined;
+  // One callback is stored as is (the common case: one waiter), more in an array.
+  private _callbacks: ((future: never) => void) | ((future: never) => void)[] | undefined = undefined;
   private _promise: Promise<T> | undefined = undefined;
   private _resolve: ((value: never) => void) | undefined = undefined;
   private _reject: ((error: Error) => void) | undefined = undefined;
@@ -191,7 +192,10 @@ export class Future<T> implements PromiseLike<T> {
       invoke(fn, this);
       return;
     }
-    (this._callbacks ??= []).push(fn);
+    const current = this._callbacks;
+    if (current === undefined) this._callbacks = fn;
+    else if (typeof current === 'function') this._callbacks = [current, fn];
+    else current.push(fn);
   }
 
   /**
@@ -258,7 +262,8 @@ export class Future<T> implements PromiseLike<T> {
     const callbacks = this._callbacks;
     if (callbacks === undefined) return;
     this._callbacks = undefined;
-    for (const fn of callbacks) invoke(fn as DoneCallback<T>, this);
+    if (typeof callbacks === 'function') invoke(callbacks as DoneCallback<T>, this);
+    else for (const fn of callbacks) invoke(fn as DoneCallback<T>, this);
   }
 
   private _retrieved(): void {

@@ -19,20 +19,21 @@ export interface DoneAndNotDone<T> {
   notDone: Set<Future<T>>;
 }
 
-function toList<T>(futures: Iterable<Future<T>>, fn: string): Future<T>[] {
+/** The distinct futures, in first-seen order (a Set, as Python's functions take). */
+function toSet<T>(futures: Iterable<Future<T>>, fn: string): Set<Future<T>> {
   if (futures === null || typeof futures !== 'object' || !(Symbol.iterator in futures)) {
     throw new TypeError(`${fn}: futures must be an iterable of Futures, got ${describe(futures)}`);
   }
-  const list = [...new Set(futures)];
-  for (const f of list) {
+  const set = new Set(futures);
+  for (const f of set) {
     if (!(f instanceof Future)) throw new TypeError(`${fn}: every item must be a Future, got ${describe(f)}`);
   }
-  return list;
+  return set;
 }
 
 /** Yields the futures as they complete (finished or cancelled), first done first. */
 export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsCompletedOptions): AsyncIterableIterator<Future<T>> {
-  const list = toList(futures, 'asCompleted');
+  const list = [...toSet(futures, 'asCompleted')];
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
   const deadline = timeout === undefined ? undefined : performance.now() + timeout;
   const ready: Future<T>[] = [];
@@ -84,13 +85,15 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
 
 /** Waits until `returnWhen` holds or `timeout` ms pass; never rejects on timeout. */
 export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions): Promise<DoneAndNotDone<T>> {
-  const list = toList(futures, 'wait');
+  const list = toSet(futures, 'wait');
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
   const returnWhen = options?.returnWhen ?? 'ALL_COMPLETED';
   if (returnWhen !== 'FIRST_COMPLETED' && returnWhen !== 'FIRST_EXCEPTION' && returnWhen !== 'ALL_COMPLETED') {
     throw new TypeError(`wait: options.returnWhen must be 'FIRST_COMPLETED', 'FIRST_EXCEPTION' or 'ALL_COMPLETED', got ${describe(returnWhen)}`);
   }
   const split = (): DoneAndNotDone<T> => {
+    // All done (the usual end): the set itself is the answer, no copy.
+    if (doneCount === list.size) return { done: list, notDone: new Set() };
     const done = new Set<Future<T>>();
     const notDone = new Set<Future<T>>();
     for (const f of list) (f.done() ? done : notDone).add(f);
@@ -104,7 +107,7 @@ export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions):
     if (!f.cancelled() && f._peekError() !== undefined) failed = true;
   };
   const satisfied = (): boolean =>
-    doneCount === list.length ||
+    doneCount === list.size ||
     (returnWhen === 'FIRST_COMPLETED' && doneCount > 0) ||
     (returnWhen === 'FIRST_EXCEPTION' && failed);
   for (const f of list) if (f.done()) note(f);
