@@ -14,7 +14,7 @@ const target = join(root, 'dist', 'bench');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 rmSync(scratch, { recursive: true, force: true });
-execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.bench.json')], { stdio: 'inherit', cwd: root });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'bench', 'tsconfig.json')], { stdio: 'inherit', cwd: root });
 rmSync(target, { recursive: true, force: true });
 renameSync(join(scratch, 'bench'), target);
 rmSync(scratch, { recursive: true, force: true });

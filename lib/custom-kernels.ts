@@ -2,7 +2,7 @@
 // behind a Node-API External) into typed Kernel handles that any NativePool can run.
 // The native side checks the table's magic, ABI version and every kernel's schema, so a
 // wrong or stale addon is a TypeError here, never a crash on a pool thread.
-import * as path from 'node:path';
+import headerDir = require('./include');
 import { types } from 'node:util';
 
 import { binding, RawKernel } from './binding';
@@ -14,7 +14,7 @@ export const abiVersion: number = binding.abiVersion;
 
 /** The directory holding corepool.h, for a kernel addon's `include_dirs`.
  * Without loading corepool: `require('corepool/include')` is the same path. */
-export const includeDir: string = path.resolve(__dirname, '..', 'native', 'include');
+export const includeDir: string = headerDir;
 
 /** Argument and result types per kernel name, for typed handles:
  * `loadKernels<{ collatzMax: [[lo: number, hi: number], number] }>(addon)`. */

@@ -119,16 +119,16 @@ export function linkSignal(future: Future<unknown>, signal: AbortSignal | undefi
 }
 
 /** Submits one chunk of items (each item an argument tuple) as one task. */
-export type ChunkSubmitter<R> = (chunk: unknown[][], timeout: number | undefined) => Future<R[]>;
+export type ChunkSubmitter<R, A = unknown[]> = (chunk: A[], timeout: number | undefined) => Future<R[]>;
 
 /**
  * Python's Executor.map for any pool: results in input order, chunks of `chunksize`
  * items per task, at most `buffersize` items in flight, an overall timeout, and early
  * exit (break, error, abort, timeout) cancels everything still outstanding.
  */
-export function orderedMap<R>(
-  toArgs: (item: unknown) => unknown[],
-  submitChunk: ChunkSubmitter<R>,
+export function orderedMap<R, A = unknown[]>(
+  toArgs: (item: unknown) => A,
+  submitChunk: ChunkSubmitter<R, A>,
   items: Iterable<unknown> | AsyncIterable<unknown>,
   options: MapOptions | undefined,
 ): AsyncGenerator<R, void, undefined> {
@@ -187,9 +187,9 @@ function flatten<R>(chunks: AsyncGenerator<R[], void, undefined>): AsyncGenerato
   return iterator;
 }
 
-async function* mapInOrder<R>(
-  toArgs: (item: unknown) => unknown[],
-  submitChunk: ChunkSubmitter<R>,
+async function* mapInOrder<R, A>(
+  toArgs: (item: unknown) => A,
+  submitChunk: ChunkSubmitter<R, A>,
   items: Iterable<unknown> | AsyncIterable<unknown>,
   chunksize: number,
   buffersize: number,
@@ -221,7 +221,7 @@ async function* mapInOrder<R>(
       // Fill: submit chunks until the buffer is full or the input ends.
       while (!exhausted && inFlight < buffersize) {
         const room = Math.min(chunksize, buffersize - inFlight);
-        const chunk: unknown[][] = [];
+        const chunk: A[] = [];
         while (chunk.length < room) {
           const step = asyncSource ? await (iterator.next() as Promise<IteratorResult<unknown>>) : (iterator.next() as IteratorResult<unknown>);
           if (step.done) {

@@ -49,6 +49,13 @@ export class Kernel<A extends readonly unknown[], R> {
     }
   }
 
+  /** For one-argument kernels: checks `value` as that argument and returns it. */
+  validateValue(value: unknown): unknown {
+    checkArg(this.name, this.specs[0]!, value);
+    if (this.rules.length > 0) this.validate([value]);
+    return value;
+  }
+
   /** Runs the kernel now, on this thread (blocking it), and returns its result. */
   runSync(args: A): R {
     this.validate(args);

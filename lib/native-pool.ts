@@ -75,6 +75,7 @@ const R_BOOL = ResultKind.Bool;
 const R_UNDEFINED = ResultKind.Undefined;
 // Record layouts, as local constants: module imports are getters under some loaders.
 const COMPLETION_FIELDS = RECORD_FIELDS;
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
 const SUBMIT_HEADER = HEADER;
 // Per-slot flags.
 const CHUNK = 1; // a map chunk: the Future resolves with an array
@@ -189,12 +190,20 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     if (items === null || typeof items !== 'object' || (!(Symbol.iterator in items) && !(Symbol.asyncIterator in items))) {
       throw new TypeError(`map: items must be an Iterable or AsyncIterable, got ${describe(items)}`);
     }
-    const toArgs = (item: unknown): unknown[] => {
-      const args = kernel.arity === 1 && !Array.isArray(item) ? [item] : kernel.arity === 0 ? [] : item;
-      kernel.validate(args);
-      return args as unknown[];
-    };
-    const submitChunk = (chunk: unknown[][], timeout: number | undefined): Future<ResultOf<K>[]> => {
+    // A one-argument kernel's items travel as bare values: no array per item.
+    const toArgs =
+      kernel.arity === 1
+        ? (item: unknown): unknown => {
+            if (!Array.isArray(item)) return kernel.validateValue(item);
+            kernel.validate(item);
+            return item[0];
+          }
+        : (item: unknown): unknown => {
+            const args = kernel.arity === 0 ? NO_ARGS : item;
+            kernel.validate(args);
+            return args;
+          };
+    const submitChunk = (chunk: unknown[], timeout: number | undefined): Future<ResultOf<K>[]> => {
       if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
       return this.enqueue(kernel, undefined, chunk, timeout, undefined) as Future<ResultOf<K>[]>;
     };
@@ -283,7 +292,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   private enqueue(
     kernel: AnyKernel,
     single: readonly unknown[] | undefined,
-    items: readonly (readonly unknown[])[] | undefined,
+    items: readonly unknown[] | undefined, // a chunk: values (one-argument kernels) or argument arrays
     timeout: number | undefined,
     runTimeout: number | undefined,
   ): Future<unknown> {
@@ -306,7 +315,8 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     b[p++] = timeout === undefined ? -1 : timeout;
     b[p++] = runTimeout === undefined ? -1 : runTimeout;
     if (items === undefined) p = this.writeArgs(kernel, single!, p);
-    else for (let k = 0; k < items.length; k++) p = this.writeArgs(kernel, items[k]!, p);
+    else if (kernel.arity === 1) for (let k = 0; k < items.length; k++) p = this.writeValue(kernel, items[k], p);
+    else for (let k = 0; k < items.length; k++) p = this.writeArgs(kernel, items[k] as readonly unknown[], p);
     this.batchLength = p;
     this.batchCount++;
     this.inflight++;
@@ -320,16 +330,17 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
 
   /** Numbers and booleans go into the record; typed arrays by index into the batch's objects. */
   private writeArgs(kernel: AnyKernel, args: readonly unknown[], p: number): number {
-    const b = this.batch;
-    for (let i = 0; i < args.length; i++) {
-      const v = args[i];
-      if (typeof v === 'number') b[p++] = v;
-      else if (kernel.hasViews && typeof v === 'object' && v !== null) {
-        b[p++] = this.batchObjects.length;
-        this.batchObjects.push(v);
-      } else b[p++] = v === true ? 1 : 0;
-    }
+    for (let i = 0; i < args.length; i++) p = this.writeValue(kernel, args[i], p);
     return p;
+  }
+
+  private writeValue(kernel: AnyKernel, v: unknown, p: number): number {
+    if (typeof v === 'number') this.batch[p] = v;
+    else if (kernel.hasViews && typeof v === 'object' && v !== null) {
+      this.batch[p] = this.batchObjects.length;
+      this.batchObjects.push(v);
+    } else this.batch[p] = v === true ? 1 : 0;
+    return p + 1;
   }
 
   private growSlots(): void {
