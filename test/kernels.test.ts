@@ -1,7 +1,9 @@
 // Each built-in kernel computes what a plain JS reference computes, both on a pool
 // thread (submit) and on the calling thread (runSync): the same native code either way.
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
+import * as path from 'node:path';
 
 import { kernels, NativePool } from '../lib/index';
 
@@ -166,6 +168,25 @@ describe('kernels', () => {
     it('accepts a Buffer (a Uint8Array subclass)', async () => {
       const buf = Buffer.from('hello, corepool');
       assert.equal(Buffer.from(await pool.submit(kernels.sha256, [buf])).toString('hex'), crypto.createHash('sha256').update(buf).digest('hex'));
+    });
+    it('the portable code (used on CPUs without the SHA extensions) matches too', function () {
+      this.timeout(60000);
+      // A child process, because the implementation is chosen once, when the addon loads.
+      const code = `
+        const crypto = require('node:crypto');
+        const { kernels } = require('./lib/index');
+        for (const n of [0, 55, 56, 64, 65, 127, 128, 4096, 4097, 300000]) {
+          const d = crypto.randomBytes(n);
+          const got = Buffer.from(kernels.sha256.runSync([new Uint8Array(d)])).toString('hex');
+          if (got !== crypto.createHash('sha256').update(d).digest('hex')) throw new Error('mismatch at ' + n);
+        }
+        console.log('ok');`;
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', code], {
+        cwd: path.join(__dirname, '..'),
+        env: { ...process.env, COREPOOL_SHA256_PORTABLE: '1' },
+        encoding: 'utf8',
+      });
+      assert.equal(out.trim(), 'ok');
     });
     it('many hashes in parallel each get their own result', async () => {
       const inputs = Array.from({ length: 200 }, (_, i) => bytes(i * 13, i));
