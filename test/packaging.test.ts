@@ -38,6 +38,17 @@ function which(cmd: string): string {
   return fs.realpathSync(execFileSync('/bin/sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim());
 }
 
+/** The rows of one `== title` section of `corepool bench`'s text report, cells split on runs of 2+ spaces. */
+function reportSection(out: string, title: string): string[][] {
+  const lines = out.split('\n');
+  const at = lines.indexOf(`== ${title}`);
+  if (at < 0) return [];
+  const rows: string[][] = [];
+  // The header, the dashes, then rows up to the blank line before the next section.
+  for (let i = at + 3; i < lines.length && lines[i]!.trim() !== ''; i++) rows.push(lines[i]!.trim().split(/\s{2,}/));
+  return rows;
+}
+
 describe('packaging', function () {
   this.timeout(180_000);
 
@@ -167,6 +178,64 @@ describe('packaging', function () {
         'ESM run',
       );
       assert.equal(out.trim(), '168');
+    });
+
+    // Issue 7: the `corepool` bin of the installed package runs the benchmark with none of
+    // the optional peers installed; their contenders are listed as skipped, with the command
+    // that installs them. --quick and two workloads keep this to a few seconds.
+    it('runs `corepool bench` from node_modules/.bin without the optional peers', function () {
+      this.timeout(60_000);
+      const modules = path.join(project, 'node_modules');
+      for (const peer of ['piscina', 'tinypool', 'p-limit']) {
+        assert.equal(fs.existsSync(path.join(modules, peer)), false, `installing corepool pulled in its optional peer ${peer}`);
+      }
+      const bin = path.join(modules, '.bin', 'corepool');
+      assert.ok(fs.existsSync(bin), 'no node_modules/.bin/corepool');
+
+      const r = spawnSync(bin, ['bench', '--quick', '--no-write', '--filter', 'countPrimes,tiny'], {
+        cwd: project,
+        env,
+        encoding: 'utf8',
+        timeout: 55_000,
+      });
+      const out = check(r, 'corepool bench --quick');
+      const context = `\n--- stdout\n${out}\n--- stderr\n${r.stderr}`;
+      assert.doesNotMatch(out, /^== ERRORS/m, `the report lists errors${context}`);
+      assert.equal(fs.existsSync(path.join(project, 'corepool-bench-results')), false, '--no-write wrote results');
+
+      // The CPU table: countPrimes through corepool, agreeing with the JS reference.
+      const cpu = reportSection(out, 'CPU workloads');
+      const corepoolRows = cpu.filter((row) => row[0] === 'countPrimes' && row[1] === 'corepool');
+      assert.ok(corepoolRows.length > 0, `no countPrimes/corepool row in the CPU table${context}`);
+      for (const row of cpu) assert.equal(row.at(-1), 'yes', `results disagree: ${row.join(' | ')}${context}`);
+      assert.ok(!cpu.some((row) => /^(piscina|tinypool)-/.test(row[1]!)), `a missing peer ran${context}`);
+      assert.ok(
+        cpu.some((row) => row[1] === 'worker_threads-js') && cpu.some((row) => row[1] === 'main-js'),
+        `the peer-free contenders did not run${context}`,
+      );
+      // Only the filtered workloads ran.
+      assert.deepEqual([...new Set(cpu.map((row) => row[0]))], ['countPrimes']);
+      assert.equal(reportSection(out, 'Mixed IO + CPU').length, 0);
+
+      const tiny = reportSection(out, 'Tiny tasks (noop, one task each)');
+      assert.ok(tiny.some((row) => row[0] === 'corepool'), `no corepool row in the tiny-task table${context}`);
+
+      // Every piscina and tinypool contender is skipped, with the command that installs it.
+      const skipped = reportSection(out, 'Skipped contenders');
+      for (const id of ['piscina-native', 'piscina-js', 'tinypool-native', 'tinypool-js', 'p-limit']) {
+        const row = skipped.find((k) => k[0] === id);
+        assert.ok(row, `${id} is not listed as skipped${context}`);
+        const peer = id.replace(/-(native|js)$/, '');
+        assert.match(row[2] ?? '', new RegExp(`^npm install --save-dev ${peer}@`), `${id}: no install command${context}`);
+      }
+
+      // `npx corepool` (npm exec) finds the same bin; --offline so that a missing link
+      // fails here instead of fetching corepool from the registry.
+      const usage = check(
+        spawnSync('npm', ['exec', '--offline', '--', 'corepool', 'bench', '--help'], { cwd: project, env, encoding: 'utf8' }),
+        'npm exec corepool bench --help',
+      );
+      assert.match(usage, /^usage: corepool bench/m);
     });
   });
 });
