@@ -13,6 +13,8 @@ export enum ArgKind {
   Bytes = 4,
   Float64s = 5,
   Int32s = 6,
+  String = 7,
+  Size = 8,
 }
 
 /** Result kinds, as in native/include/corepool.h. */

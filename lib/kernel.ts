@@ -17,8 +17,10 @@ export class Kernel<A extends readonly unknown[], R> {
   readonly specs: readonly RawArgSpec[];
   /** @internal */
   readonly resultKind: ResultKind;
-  /** @internal true if any argument is a typed array (passed by reference, pinned) */
+  /** @internal true if any argument travels beside the numeric record: typed arrays (pinned), strings, sizes */
   readonly hasViews: boolean;
+  /** @internal per argument: travels beside the numeric record (see hasViews) */
+  readonly byObject: readonly boolean[];
   private readonly rules: readonly ArgsRule[];
 
   /** @internal */
@@ -28,7 +30,8 @@ export class Kernel<A extends readonly unknown[], R> {
     this.arity = raw.args.length;
     this.specs = raw.args;
     this.resultKind = raw.result;
-    this.hasViews = raw.args.some((s) => s.kind >= ArgKind.Bytes);
+    this.byObject = raw.args.map((s) => s.kind >= ArgKind.Bytes);
+    this.hasViews = this.byObject.some(Boolean);
     this.rules = rules;
   }
 
@@ -73,6 +76,11 @@ const ARRAY_TYPES: Record<number, { ctor: Function; label: string }> = {
   [ArgKind.Int32s]: { ctor: Int32Array, label: 'an Int32Array' },
 };
 
+// A bound stored as a double; 2^63 (the nearest double to 2^63 - 1) means 2^63 - 1.
+function maxAsBigInt(max: number): bigint {
+  return max >= 9223372036854775807 ? 9223372036854775807n : BigInt(Math.floor(max));
+}
+
 function checkArg(kernel: string, spec: RawArgSpec, value: unknown): void {
   const where = `${kernel}: argument '${spec.name}'`;
   switch (spec.kind) {
@@ -91,6 +99,30 @@ function checkArg(kernel: string, spec: RawArgSpec, value: unknown): void {
     case ArgKind.Bool:
       if (typeof value !== 'boolean') throw new TypeError(`${where} must be a boolean, got ${describe(value)}`);
       return;
+    case ArgKind.String: {
+      if (typeof value !== 'string') throw new TypeError(`${where} must be a string, got ${describe(value)}`);
+      // Bounds are on the UTF-8 byte length: that is what the kernel receives.
+      const bytes = Buffer.byteLength(value, 'utf8');
+      if (bytes < spec.min || bytes > spec.max) {
+        throw new RangeError(`${where} must be between ${spec.min} and ${spec.max} UTF-8 bytes long, got ${bytes}`);
+      }
+      return;
+    }
+    case ArgKind.Size: {
+      if (typeof value === 'number') {
+        if (!Number.isSafeInteger(value)) {
+          throw new RangeError(`${where} must be a safe integer or a bigint, got ${value}`);
+        }
+      } else if (typeof value !== 'bigint') {
+        throw new TypeError(`${where} must be a bigint or an integer, got ${describe(value)}`);
+      }
+      // Compared as bigints: the bounds may pass Number.MAX_SAFE_INTEGER.
+      const v = BigInt(value);
+      if (v < BigInt(Math.ceil(spec.min)) || v > maxAsBigInt(spec.max)) {
+        throw new RangeError(`${where} must be between ${spec.min} and ${spec.max}, got ${v}`);
+      }
+      return;
+    }
     default: {
       const t = ARRAY_TYPES[spec.kind]!;
       if (!(value instanceof t.ctor)) throw new TypeError(`${where} must be ${t.label}, got ${describe(value)}`);

@@ -328,18 +328,19 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     return future;
   }
 
-  /** Numbers and booleans go into the record; typed arrays by index into the batch's objects. */
+  /** Numbers and booleans go into the record; typed arrays, strings and sizes by index
+   * into the batch's objects (the kernel's spec says which). */
   private writeArgs(kernel: AnyKernel, args: readonly unknown[], p: number): number {
-    for (let i = 0; i < args.length; i++) p = this.writeValue(kernel, args[i], p);
+    for (let i = 0; i < args.length; i++) p = this.writeValue(kernel, args[i], p, i);
     return p;
   }
 
-  private writeValue(kernel: AnyKernel, v: unknown, p: number): number {
-    if (typeof v === 'number') this.batch[p] = v;
-    else if (kernel.hasViews && typeof v === 'object' && v !== null) {
+  private writeValue(kernel: AnyKernel, v: unknown, p: number, index = 0): number {
+    if (kernel.hasViews && kernel.byObject[index]) {
       this.batch[p] = this.batchObjects.length;
       this.batchObjects.push(v);
-    } else this.batch[p] = v === true ? 1 : 0;
+    } else if (typeof v === 'number') this.batch[p] = v;
+    else this.batch[p] = v === true ? 1 : 0;
     return p + 1;
   }
 

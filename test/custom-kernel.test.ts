@@ -24,6 +24,8 @@ type ExampleKernels = {
   collatzMax: [[lo: number, hi: number], number];
   blockingWait: [[ms: number], undefined];
   scale: [[values: Float64Array, factor: number], number];
+  collatzSteps: [[n: bigint | number], number];
+  countOccurrences: [[text: string, needle: string], number];
 };
 
 interface ExampleAddon {
@@ -103,11 +105,63 @@ describe('custom kernels (examples/custom-kernel)', function () {
 
   it('loads the table into typed handles, the same ones on every load', () => {
     const k = loadKernels<ExampleKernels>(addon);
-    assert.deepEqual(Object.keys(k).sort(), ['blockingWait', 'collatzMax', 'scale']);
+    assert.deepEqual(Object.keys(k).sort(), ['blockingWait', 'collatzMax', 'collatzSteps', 'countOccurrences', 'scale']);
     assert.equal(k.collatzMax.name, 'collatzMax');
     assert.equal(k.collatzMax.arity, 2);
     assert.equal(loadKernels<ExampleKernels>(addon), k);
     assert.equal(loadKernels<ExampleKernels>(addon.corepoolKernels).scale, k.scale);
+  });
+
+  it('takes size arguments as bigints, exactly beyond 2^53, and as safe integers', async () => {
+    const k = loadKernels<ExampleKernels>(addon);
+    const stepsRef = (start: bigint): number => {
+      let n = start;
+      let steps = 0;
+      while (n !== 1n) {
+        n = n % 2n === 1n ? 3n * n + 1n : n / 2n;
+        steps++;
+      }
+      return steps;
+    };
+    const pool = new NativePool({ maxWorkers: 2, name: 'custom-size' });
+    try {
+      // 2^53 + 1 is not a safe integer: as a number it would round to 2^53 on the way in.
+      for (const n of [27n, 2n ** 53n + 1n, 2n ** 60n, 2n ** 61n + 1n]) {
+        assert.equal(await pool.submit(k.collatzSteps, [n]), stepsRef(n), `n = ${n}`);
+      }
+      assert.equal(await pool.submit(k.collatzSteps, [27]), 111);
+      // A chain that climbs past 2^64 is reported by the kernel, not wrapped around.
+      await assert.rejects(pool.submit(k.collatzSteps, [2n ** 63n - 1n]).result(), { name: 'KernelError', message: 'collatzSteps: the chain leaves the 64-bit range' });
+      assert.equal(k.collatzSteps.runSync([2n ** 53n + 1n]), stepsRef(2n ** 53n + 1n));
+      assert.throws(() => pool.submit(k.collatzSteps, [0n]), { name: 'RangeError', message: /'n'/ });
+      assert.throws(() => pool.submit(k.collatzSteps, [2n ** 63n]), { name: 'RangeError', message: /'n'/ });
+      assert.throws(() => pool.submit(k.collatzSteps, [2 ** 60]), { name: 'RangeError', message: /'n'.*safe integer/ });
+      assert.throws(() => pool.submit(k.collatzSteps, [1.5]), { name: 'RangeError', message: /'n'/ });
+      assert.throws(() => pool.submit(k.collatzSteps, ['27' as unknown as bigint]), { name: 'TypeError', message: /'n' must be a bigint or an integer/ });
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  it('takes string arguments as UTF-8 copies, bounded by their byte length', async () => {
+    const k = loadKernels<ExampleKernels>(addon);
+    const pool = new NativePool({ maxWorkers: 2, name: 'custom-str' });
+    try {
+      assert.equal(await pool.submit(k.countOccurrences, ['abcabcab', 'ab']), 3);
+      assert.equal(await pool.submit(k.countOccurrences, ['aaaa', 'aa']), 2); // non-overlapping
+      assert.equal(await pool.submit(k.countOccurrences, ['', 'x']), 0);
+      const text = 'žluťoučký kůň 🐎 '.repeat(1000);
+      assert.equal(await pool.submit(k.countOccurrences, [text, '🐎']), 1000);
+      assert.equal(k.countOccurrences.runSync(['naïve naïve', 'ï']), 2);
+      const got: number[] = [];
+      for await (const v of pool.map(k.countOccurrences, [['xx', 'x'], ['xyx', 'y']], { chunksize: 2 })) got.push(v);
+      assert.deepEqual(got, [2, 1]);
+      assert.throws(() => pool.submit(k.countOccurrences, ['abc', '']), { name: 'RangeError', message: /'needle'.*UTF-8 bytes/ });
+      assert.throws(() => pool.submit(k.countOccurrences, ['abc', 'é'.repeat(2049)]), { name: 'RangeError', message: /'needle'/ });
+      assert.throws(() => pool.submit(k.countOccurrences, [42 as unknown as string, 'x']), { name: 'TypeError', message: /'text' must be a string/ });
+    } finally {
+      await pool.shutdown();
+    }
   });
 
   it('matches a JS reference, on a pool thread and with runSync', async () => {

@@ -41,7 +41,14 @@ typedef enum corepool_arg_kind {
   COREPOOL_ARG_BOOL = 3,    /* true or false */
   COREPOOL_ARG_BYTES = 4,   /* Uint8Array, read (or written) in place */
   COREPOOL_ARG_FLOAT64S = 5,/* Float64Array, read (or written) in place */
-  COREPOOL_ARG_INT32S = 6   /* Int32Array, read (or written) in place */
+  COREPOOL_ARG_INT32S = 6,  /* Int32Array, read (or written) in place */
+  COREPOOL_ARG_STRING = 7,  /* a JS string, copied to UTF-8 at submit (JS strings cannot be
+                               read off the JS thread): view.data is a NUL-terminated
+                               const char*, view.length its length in bytes; min/max bound
+                               that byte length */
+  COREPOOL_ARG_SIZE = 8     /* a size or count: a bigint or an integer number in [min, max]
+                               (0 <= min, max <= 2^63 - 1), delivered exactly in .integer;
+                               use it where values may pass Number.MAX_SAFE_INTEGER */
 } corepool_arg_kind;
 
 /*

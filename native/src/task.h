@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "corepool.h"
 
@@ -45,6 +46,8 @@ struct Task {
   static constexpr uint32_t kInlineArgs = 4;
   corepool_value inline_args[kInlineArgs] = {};
   std::unique_ptr<corepool_value[]> many_args;
+  // UTF-8 copies of string arguments, owned for the task's life (args point into them).
+  std::vector<std::unique_ptr<char[]>> strings;
   corepool_value* args() { return many_args ? many_args.get() : inline_args; }
 
   // One result per item; results[0] for a single call.

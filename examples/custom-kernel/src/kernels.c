@@ -1,7 +1,9 @@
 /*
- * Three kernels that run on corepool's threads, exported as one kernel table.
+ * Five kernels that run on corepool's threads, exported as one kernel table.
  *
  *   collatzMax(lo, hi)      CPU: the longest Collatz chain (in steps) of n in [lo, hi)
+ *   collatzSteps(n)         a size argument: n as a bigint, exact beyond 2^53
+ *   countOccurrences(text, needle)  string arguments (UTF-8 copies made at submit)
  *   blockingWait(ms)        blocking: sleeps in slices, the global lock released
  *   scale(values, factor)   in place: multiplies a Float64Array (its output argument)
  *
@@ -43,6 +45,50 @@ static int run_collatz_max(corepool_ctx* ctx, const corepool_value* args,
   return COREPOOL_OK;
 }
 
+/* Steps from n (a COREPOOL_ARG_SIZE: exact up to 2^63 - 1) down to 1. The chain may
+ * climb past 2^64 for such n: then it reports an error rather than a wrong count. */
+static int run_collatz_steps(corepool_ctx* ctx, const corepool_value* args,
+                             corepool_result* result) {
+  uint64_t n = (uint64_t)args[0].integer, steps = 0;
+  while (n != 1) {
+    if (n & 1) {
+      if (n > (UINT64_MAX - 1) / 3) {
+        corepool_error(ctx, "the chain leaves the 64-bit range");
+        return COREPOOL_ERROR;
+      }
+      n = 3 * n + 1;
+    } else {
+      n /= 2;
+    }
+    if ((++steps & 4095) == 0 && corepool_checkpoint(ctx)) return COREPOOL_STOPPED;
+  }
+  result->number = (double)steps;
+  return COREPOOL_OK;
+}
+
+/* Non-overlapping occurrences of needle in text, both UTF-8 (COREPOOL_ARG_STRING). */
+static int run_count_occurrences(corepool_ctx* ctx, const corepool_value* args,
+                                 corepool_result* result) {
+  const char* text = (const char*)args[0].view.data;
+  size_t n = args[0].view.length;
+  const char* needle = (const char*)args[1].view.data;
+  size_t m = args[1].view.length;
+  double count = 0;
+  for (size_t i = 0; i + m <= n;) {
+    size_t j = 0;
+    while (j < m && text[i + j] == needle[j]) ++j;
+    if (j == m) {
+      ++count;
+      i += m;
+    } else {
+      ++i;
+    }
+    if ((i & 0xFFFF) == 0 && corepool_checkpoint(ctx)) return COREPOOL_STOPPED;
+  }
+  result->number = count;
+  return COREPOOL_OK;
+}
+
 /* Stands for a blocking call (a read, a sleep): at most 1 ms per slice, so that
  * cancellation and deadlines are seen within a millisecond. */
 static int run_blocking_wait(corepool_ctx* ctx, const corepool_value* args,
@@ -81,6 +127,11 @@ static const corepool_arg_spec collatz_args[] = {
     {"lo", COREPOOL_ARG_INT, 1, 1e9},
     {"hi", COREPOOL_ARG_INT, 1, 1e9},
 };
+static const corepool_arg_spec steps_args[] = {{"n", COREPOOL_ARG_SIZE, 1, 9223372036854775807.0}};
+static const corepool_arg_spec occurrences_args[] = {
+    {"text", COREPOOL_ARG_STRING, 0, 1 << 30},
+    {"needle", COREPOOL_ARG_STRING, 1, 4096},
+};
 static const corepool_arg_spec wait_args[] = {{"ms", COREPOOL_ARG_NUMBER, 0, 60000}};
 static const corepool_arg_spec scale_args[] = {
     {"values", COREPOOL_ARG_FLOAT64S, 0, 9007199254740991.0},
@@ -91,6 +142,8 @@ static const corepool_kernel kernels[] = {
     {"collatzMax", 2, collatz_args, COREPOOL_RESULT_NUMBER, run_collatz_max},
     {"blockingWait", 1, wait_args, COREPOOL_RESULT_UNDEFINED, run_blocking_wait},
     {"scale", 2, scale_args, COREPOOL_RESULT_NUMBER, run_scale},
+    {"collatzSteps", 1, steps_args, COREPOOL_RESULT_NUMBER, run_collatz_steps},
+    {"countOccurrences", 2, occurrences_args, COREPOOL_RESULT_NUMBER, run_count_occurrences},
 };
 static const corepool_kernel_table table = COREPOOL_TABLE(kernels);
 

@@ -15,7 +15,7 @@ KernelRegistry::KernelRegistry() {
 }
 
 static bool valid_kind(corepool_arg_kind k) {
-  return k >= COREPOOL_ARG_NUMBER && k <= COREPOOL_ARG_INT32S;
+  return k >= COREPOOL_ARG_NUMBER && k <= COREPOOL_ARG_SIZE;
 }
 
 static bool valid_result(corepool_result_kind k) {
@@ -78,7 +78,9 @@ bool KernelRegistry::add_table(const corepool_kernel_table* table, uint32_t& fir
       if (!(spec.min <= spec.max))
         return error = arg + " ('" + spec.name + "') has min > max (or NaN bounds)", false;
       if (spec.kind >= COREPOOL_ARG_BYTES && spec.min < 0)
-        return error = arg + " ('" + spec.name + "') has a negative minimum length", false;
+        return error = arg + " ('" + spec.name + "') has a negative minimum", false;
+      if (spec.kind == COREPOOL_ARG_SIZE && spec.max > 9223372036854775808.0)
+        return error = arg + " ('" + spec.name + "') has a maximum above 2^63 - 1", false;
     }
   }
   first_id = uint32_t(kernels_.size());
@@ -112,7 +114,7 @@ Napi::Array KernelRegistry::describe(Napi::Env env, uint32_t from, uint32_t to) 
 }
 
 bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi::Value value,
-              corepool_value& out) {
+              corepool_value& out, std::vector<std::unique_ptr<char[]>>& strings) {
   const corepool_arg_spec& spec = kernel->args[index];
   auto fail = [&](const char* expected) {
     std::string msg = std::string(kernel->name) + ": argument '" + spec.name + "' must be " +
@@ -165,6 +167,50 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
       }
       out.view.data = data;
       out.view.length = length;
+      return true;
+    }
+    case COREPOOL_ARG_STRING: {
+      if (!value.IsString()) return fail("a string");
+      size_t length = 0;
+      napi_get_value_string_utf8(env, value, nullptr, 0, &length);
+      if (double(length) < spec.min || double(length) > spec.max) {
+        Napi::RangeError::New(env, std::string(kernel->name) + ": argument '" + spec.name +
+                                       "' has a UTF-8 length out of range")
+            .ThrowAsJavaScriptException();
+        return false;
+      }
+      std::unique_ptr<char[]> copy(new char[length + 1]);
+      napi_get_value_string_utf8(env, value, copy.get(), length + 1, &length);
+      out.view.data = copy.get();
+      out.view.length = length;
+      strings.push_back(std::move(copy));
+      return true;
+    }
+    case COREPOOL_ARG_SIZE: {
+      int64_t v = 0;
+      if (value.IsBigInt()) {
+        bool lossless = false;
+        napi_get_value_bigint_int64(env, value, &v, &lossless);
+        if (!lossless || double(v) < spec.min || double(v) > spec.max) {
+          Napi::RangeError::New(env, std::string(kernel->name) + ": argument '" + spec.name +
+                                         "' is out of range")
+              .ThrowAsJavaScriptException();
+          return false;
+        }
+      } else if (value.IsNumber()) {
+        double d = value.As<Napi::Number>().DoubleValue();
+        if (!std::isfinite(d) || std::trunc(d) != d) return fail("a bigint or an integer");
+        if (d < spec.min || d > spec.max || d > 9007199254740991.0) {
+          Napi::RangeError::New(env, std::string(kernel->name) + ": argument '" + spec.name +
+                                         "' is out of range")
+              .ThrowAsJavaScriptException();
+          return false;
+        }
+        v = int64_t(d);
+      } else {
+        return fail("a bigint or an integer");
+      }
+      out.integer = v;
       return true;
     }
   }

@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,8 +34,9 @@ class KernelRegistry {
 
 // Reads one argument of `kernel` from a JS value into `out`; the JS layer validated it,
 // this is the native side's own guard. Returns false with a JS exception pending.
+// String arguments are copied into `strings`, which must outlive the run.
 bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi::Value value,
-              corepool_value& out);
+              corepool_value& out, std::vector<std::unique_ptr<char[]>>& strings);
 
 // The JS value of a kernel's result (main thread). A large array result hands its bytes
 // over to the new ArrayBuffer (r.bytes becomes null) instead of copying them.

@@ -39,8 +39,9 @@ Napi::Value RunSync(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   corepool_value args[16] = {};
+  std::vector<std::unique_ptr<char[]>> strings;
   for (uint32_t i = 0; i < k->arg_count; ++i)
-    if (!read_arg(env, k, i, js_args.Get(i), args[i])) return env.Undefined();
+    if (!read_arg(env, k, i, js_args.Get(i), args[i], strings)) return env.Undefined();
   corepool_result result = {};
   std::string error;
   int rc = run_inline(k, args, &result, error);

@@ -185,7 +185,10 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
       uint32_t spec_index = uint32_t(i % k->arg_count);
       corepool_arg_kind kind = k->args[spec_index].kind;
       Napi::Value v;
-      if (kind == COREPOOL_ARG_BYTES || kind == COREPOOL_ARG_FLOAT64S || kind == COREPOOL_ARG_INT32S) {
+      const bool is_view = kind == COREPOOL_ARG_BYTES || kind == COREPOOL_ARG_FLOAT64S ||
+                           kind == COREPOOL_ARG_INT32S;
+      if (is_view || kind == COREPOOL_ARG_STRING || kind == COREPOOL_ARG_SIZE) {
+        // Typed arrays, strings and sizes travel in `objects`; the record holds the index.
         v = objects.Get(uint32_t(a[i]));
       } else if (kind == COREPOOL_ARG_BOOL) {
         v = Napi::Boolean::New(env, a[i] != 0);
@@ -204,11 +207,11 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
         else args[i].number = d;
         continue;
       }
-      if (!read_arg(env, k, spec_index, v, args[i])) {
+      if (!read_arg(env, k, spec_index, v, args[i], t->strings)) {
         drop_pins();
         return env.Undefined();
       }
-      if (kind == COREPOOL_ARG_BYTES || kind == COREPOOL_ARG_FLOAT64S || kind == COREPOOL_ARG_INT32S) {
+      if (is_view) {
         napi_ref ref = nullptr;
         napi_create_reference(env, v, 1, &ref);
         pins.back().push_back(ref);
