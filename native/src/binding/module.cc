@@ -7,6 +7,7 @@
 #include "../global_lock.h"
 #include "../pool.h"
 #include "kernel_registry.h"
+#include "lock_stats_js.h"
 #include "pool_object.h"
 
 namespace corepool {
@@ -95,16 +96,7 @@ Napi::Value GetSwitchInterval(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GlobalLockStatsJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const LockStats& s = GlobalLock::instance().stats();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("switches", double(s.switches.load()));
-  o.Set("dropRequests", double(s.drop_requests.load()));
-  o.Set("forcedWaits", double(s.forced_waits.load()));
-  o.Set("acquisitions", double(s.acquisitions.load()));
-  o.Set("waitNsTotal", double(s.wait_ns_total.load()));
-  o.Set("waitNsMax", double(s.wait_ns_max.load()));
-  return o;
+  return lock_stats_to_js(info.Env(), GlobalLock::instance().stats());
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

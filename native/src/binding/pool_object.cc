@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "lock_stats_js.h"
+
 namespace corepool {
 namespace {
 
@@ -308,17 +310,8 @@ Napi::Value PoolObject::Counts(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PoolObject::LockStatsJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object o = Napi::Object::New(env);
-  if (closed_) return o;
-  const LockStats& s = pool_->lock_stats();
-  o.Set("switches", double(s.switches.load()));
-  o.Set("dropRequests", double(s.drop_requests.load()));
-  o.Set("forcedWaits", double(s.forced_waits.load()));
-  o.Set("acquisitions", double(s.acquisitions.load()));
-  o.Set("waitNsTotal", double(s.wait_ns_total.load()));
-  o.Set("waitNsMax", double(s.wait_ns_max.load()));
-  return o;
+  if (closed_) return Napi::Object::New(info.Env());
+  return lock_stats_to_js(info.Env(), pool_->lock_stats());
 }
 
 Napi::Value PoolObject::RequestStop(const Napi::CallbackInfo& info) {
