@@ -17,7 +17,12 @@ export interface MapOptions {
   timeout?: number;
   /** Items sent (and run) together as one task. Default 1. */
   chunksize?: number;
-  /** Most items in flight at once; bounds memory over endless inputs. Default: no bound. */
+  /**
+   * Most items in flight (submitted, not yet consumed). Default max(4096, 8 x chunksize x
+   * the pool's parallelism): bounded, so an endless input maps in bounded memory and
+   * yields from the start. `Infinity` reads the whole input first, as Python's map did
+   * before 3.14.
+   */
   buffersize?: number;
   /** Aborting it cancels what is outstanding; the iteration rejects with CancelledError. */
   signal?: AbortSignal;
@@ -48,11 +53,26 @@ export interface CheckedSubmitOptions {
 
 const NO_OPTIONS: CheckedSubmitOptions = Object.freeze({ timeout: undefined, runTimeout: undefined, signal: undefined });
 
-export function checkSubmitOptions(options: SubmitOptions | undefined): CheckedSubmitOptions {
+/**
+ * Throws a TypeError naming an unknown key: a misspelt option (`timout`) must not be
+ * silently ignored.
+ */
+export function checkKnownKeys(options: object, known: readonly string[], what: string): void {
+  for (const key in options) {
+    if (!known.includes(key)) {
+      throw new TypeError(`${what}: unknown option '${key}' (expected ${known.map((k) => `'${k}'`).join(', ')})`);
+    }
+  }
+}
+
+export const SUBMIT_OPTION_KEYS: readonly string[] = ['timeout', 'runTimeout', 'signal'];
+
+export function checkSubmitOptions(options: SubmitOptions | undefined, known = SUBMIT_OPTION_KEYS): CheckedSubmitOptions {
   if (options === undefined) return NO_OPTIONS;
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
+  checkKnownKeys(options, known, 'submit options');
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
@@ -78,11 +98,14 @@ export function checkShutdownOptions(options: ShutdownOptions | undefined): Requ
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new TypeError(`shutdown options must be an object, got ${describe(options)}`);
   }
-  return {
-    wait: options?.wait ?? true,
-    cancelFutures: options?.cancelFutures ?? false,
-    cancelRunning: options?.cancelRunning ?? false,
+  if (options !== undefined) checkKnownKeys(options, ['wait', 'cancelFutures', 'cancelRunning'], 'shutdown');
+  const flag = (name: keyof ShutdownOptions, fallback: boolean): boolean => {
+    const value = options?.[name];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean') throw new TypeError(`shutdown: options.${name} must be a boolean, got ${describe(value)}`);
+    return value;
   };
+  return { wait: flag('wait', true), cancelFutures: flag('cancelFutures', false), cancelRunning: flag('cancelRunning', false) };
 }
 
 // One 'abort' listener per signal, whatever the number of tasks it guards: a signal is
@@ -131,14 +154,17 @@ export function orderedMap<R, A = unknown[]>(
   submitChunk: ChunkSubmitter<R, A>,
   items: Iterable<unknown> | AsyncIterable<unknown>,
   options: MapOptions | undefined,
+  parallelism = 1, // workers or concurrency slots: sizes the default buffer
 ): AsyncGenerator<R, void, undefined> {
   // Checked here, not in the generator, so that bad options throw at the call to map()
   // (as for submit) instead of at the first next().
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new TypeError(`map options must be an object, got ${describe(options)}`);
   }
+  if (options !== undefined) checkKnownKeys(options, ['timeout', 'chunksize', 'buffersize', 'signal'], 'map');
   const chunksize = checkCount(options?.chunksize, 'options.chunksize', 1, 1);
-  const buffersize = checkCount(options?.buffersize, 'options.buffersize', 1, Infinity);
+  const chunkFill = 8 * chunksize * Math.max(1, parallelism);
+  const buffersize = checkCount(options?.buffersize, 'options.buffersize', 1, Math.max(4096, chunkFill));
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
   const signal = options?.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {

@@ -207,6 +207,17 @@ export class Future<T> implements PromiseLike<T> {
     return (this._thenHidden ? undefined : futureThen) as ThenMethod<T>;
   }
 
+  /** As Promise.prototype.catch: a Promise of the result, or of what `onRejected` returns. */
+  catch<R2 = never>(onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null): Promise<T | R2> {
+    return this._then(undefined, onRejected);
+  }
+
+  /** As Promise.prototype.finally. */
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    this._retrieved();
+    return this._getPromise().finally(onFinally);
+  }
+
   /** @internal */
   _then<R1, R2>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,

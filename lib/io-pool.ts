@@ -22,6 +22,7 @@ import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
 import { CancelledError, PoolShutdownError, QueueFullError, TimeoutError } from './errors';
 import {
   checkCount,
+  checkKnownKeys,
   checkShutdownOptions,
   checkSubmitOptions,
   Executor,
@@ -45,6 +46,8 @@ import { backoffDelay, checkRetryOptions, RetryError, RetryOptions, RetryPolicy 
  * that throughput grows ~linearly with the limit up to there (see its concurrency sweep).
  */
 export const DEFAULT_IO_CONCURRENCY = 100;
+
+const IO_SUBMIT_OPTION_KEYS: readonly string[] = ['timeout', 'runTimeout', 'signal', 'priority', 'retry'];
 
 /** What a running IoPool task receives as its first argument. */
 export interface TaskContext {
@@ -221,6 +224,7 @@ export class IoPool implements Executor<AnyIoTask> {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`IoPool options must be an object, got ${describe(options)}`);
     }
+    checkKnownKeys(options, ['maxConcurrency', 'maxQueue', 'onFull', 'rateLimit', 'retry', 'name'], 'IoPool');
     this.maxConcurrency = checkCount(options.maxConcurrency, 'maxConcurrency', 1, DEFAULT_IO_CONCURRENCY);
     this.maxQueue = checkCount(options.maxQueue, 'maxQueue', 0, Infinity);
     const onFull = options.onFull ?? 'reject';
@@ -286,7 +290,7 @@ export class IoPool implements Executor<AnyIoTask> {
       };
       return this._enqueue(runChunk as AnyIoTask, [], { timeout }, undefined, 'map', name) as Future<R[]>;
     };
-    return orderedMap((item) => [item], submitChunk, items, options);
+    return orderedMap((item) => [item], submitChunk, items, options, this.maxConcurrency);
   }
 
   /** Stops starting queued tasks (running ones go on) until resume(). */
@@ -370,7 +374,7 @@ export class IoPool implements Executor<AnyIoTask> {
     let priority = 0;
     let retry = this.defaultRetry;
     if (options !== undefined) {
-      const opts = checkSubmitOptions(options);
+      const opts = checkSubmitOptions(options, IO_SUBMIT_OPTION_KEYS);
       timeout = opts.timeout;
       runTimeout = opts.runTimeout;
       signal = opts.signal;

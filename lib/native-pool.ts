@@ -8,6 +8,7 @@ import { binding, COMPLETION_FIELDS as RECORD_FIELDS, RawLockStats, RawPool, Res
 import { KernelError, PoolShutdownError, QueueFullError, TimeoutError } from './errors';
 import {
   checkCount,
+  checkKnownKeys,
   checkShutdownOptions,
   checkSubmitOptions,
   Executor,
@@ -80,6 +81,7 @@ const SUBMIT_HEADER = HEADER;
 // Per-slot flags.
 const CHUNK = 1; // a map chunk: the Future resolves with an array
 const SINGLE = 2; // a chunk of one item: the native side returns it like a plain task
+const STARTED = 4; // seen running (see liveState)
 
 export class NativePool implements Executor<AnyKernel>, FutureOwner {
   readonly name: string;
@@ -118,6 +120,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`NativePool options must be an object, got ${describe(options)}`);
     }
+    checkKnownKeys(options, ['maxWorkers', 'maxQueue', 'onFull', 'name', 'globalLock'], 'NativePool');
     this.maxWorkers = checkCount(options.maxWorkers, 'maxWorkers', 1, os.availableParallelism());
     if (this.maxWorkers > 1024) throw new RangeError(`maxWorkers must be <= 1024, got ${this.maxWorkers}`);
     this.maxQueue = checkCount(options.maxQueue, 'maxQueue', 0, Infinity);
@@ -207,7 +210,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
       return this.enqueue(kernel, undefined, chunk, timeout, undefined) as Future<ResultOf<K>[]>;
     };
-    return orderedMap(toArgs, submitChunk, items, options);
+    return orderedMap(toArgs, submitChunk, items, options, this.maxWorkers);
   }
 
   /**
@@ -272,7 +275,15 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   liveState(future: Future<unknown>): 'PENDING' | 'RUNNING' {
     const id = future._key;
     if (this.slotFuture[id] !== future || !this.sent(id) || this.closed) return 'PENDING';
-    return this.raw.state(id) === RUNNING ? 'RUNNING' : 'PENDING';
+    // A task that started never reads PENDING again, also once it has finished natively
+    // and its completion is on its way to JS. Only a timeout can end a task that never
+    // started (still queued at its deadline), so that case goes by what was seen before.
+    const native = this.raw.state(id);
+    if (native === RUNNING || native === OK || native === ERROR || native === CANCELLED) {
+      this.slotFlags[id]! |= STARTED;
+      return 'RUNNING';
+    }
+    return native === TIMED_OUT && this.slotFlags[id]! & STARTED ? 'RUNNING' : 'PENDING';
   }
 
   /** @internal */
@@ -423,7 +434,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
         const kind = kernel.resultKind;
         const flags = this.slotFlags[id]!;
         let result: unknown;
-        if (flags === CHUNK) result = chunkResults(kind, objects![value!]);
+        if ((flags & (CHUNK | SINGLE)) === CHUNK) result = chunkResults(kind, objects![value!]);
         else {
           if (kind === R_NUMBER) result = value;
           else if (kind === R_BOOL) result = value !== 0;

@@ -32,6 +32,17 @@ describe('argument errors', () => {
   const submit = (kernel: unknown, args: unknown, options?: unknown): unknown =>
     (pool.submit as (k: unknown, a: unknown, o?: unknown) => unknown).call(pool, kernel, args, options);
 
+  describe('misspelt options', () => {
+    it('an unknown option key is a TypeError naming it, for the pool, submit, map and shutdown', () => {
+      assert.throws(() => new NativePool({ maxWorker: 2 } as never), { name: 'TypeError', message: /unknown option 'maxWorker'/ });
+      refuses(() => submit(kernels.spin, [1], { timout: 5 }), TypeError, /unknown option 'timout'/);
+      assert.throws(() => pool.map(kernels.isPrime, [1], { chunkSize: 2 } as never), { name: 'TypeError', message: /unknown option 'chunkSize'/ });
+      assert.throws(() => pool.shutdown({ cancel: true } as never), { name: 'TypeError', message: /unknown option 'cancel'/ });
+      assert.throws(() => pool.shutdown({ wait: 'no' } as never), { name: 'TypeError', message: /options.wait must be a boolean/ });
+      assert.equal(pool.isShutdown, false);
+    });
+  });
+
   describe('the kernel', () => {
     it('refuses a non-kernel', () => {
       refuses(() => submit('isPrime', [7]), TypeError, /kernel/);

@@ -106,6 +106,18 @@ describe('Future', () => {
       assert.equal(f.state, 'FINISHED');
       assert.equal(await f.result(), true);
     });
+    it('a running task stays RUNNING after cancel() until it stops, never PENDING again', async () => {
+      const f = pool.submit(kernels.spin, [10_000]);
+      await until(() => f.running());
+      assert.equal(f.cancel(), true);
+      const seen = new Set<string>();
+      while (!f.done()) {
+        seen.add(f.state);
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(!seen.has('PENDING'), `states seen after cancel(): ${[...seen].join(', ')}`);
+      assert.equal(f.state, 'CANCELLED');
+    });
     it('returns true again when asked twice before the task stopped', async () => {
       const f = pool.submit(kernels.spin, [10_000]);
       await until(() => f.running());
@@ -170,6 +182,14 @@ describe('Future', () => {
       assert.equal(await f.then((v) => v * 2), 90);
       assert.equal(await Promise.resolve(f), 45);
       assert.deepEqual(await Promise.all([f, pool.submit(kernels.isPrime, [4])]), [45, false]);
+    });
+    it('catch() and finally() work as on a Promise', async () => {
+      const f = pool.submit(kernels.spin, [10_000]);
+      f.cancel();
+      assert.equal(await f.catch((e: unknown) => (e instanceof CancelledError ? 'cancelled' : 'other')), 'cancelled');
+      let ran = false;
+      assert.equal(await pool.submit(kernels.sumRange, [4]).finally(() => (ran = true)), 6);
+      assert.equal(ran, true);
     });
     it('then(_, onRejected) sees the error', async () => {
       const f = pool.submit(kernels.spin, [10_000]);

@@ -81,6 +81,23 @@ describe('map', () => {
   });
 
   describe('buffersize', () => {
+    it('is bounded by default: an endless generator yields from the start', async () => {
+      let pulled = 0;
+      function* naturals(): Generator<number> {
+        for (let n = 1; ; n++) {
+          pulled++;
+          yield n;
+        }
+      }
+      const got: boolean[] = [];
+      for await (const r of pool.map(kernels.isPrime, naturals(), { chunksize: 50 })) {
+        got.push(r);
+        if (got.length === 100) break;
+      }
+      assert.deepEqual(got.slice(0, 6), [false, true, true, false, true, false]);
+      // Default: max(4096, 8 x chunksize x workers) items ahead at most.
+      assert.ok(pulled <= 100 + Math.max(4096, 8 * 50 * 2), `pulled ${pulled} items`);
+    });
     it('maps an endless generator in bounded memory', async () => {
       let pulled = 0;
       let consumed = 0;
