@@ -8,8 +8,9 @@
 namespace corepool {
 namespace {
 
-// A few thousand divisions between checkpoints: a few microseconds of work.
-constexpr uint64_t kDivisionsPerCheckpoint = 2048;
+// A few hundred divisions between checkpoints: a few microseconds of work, about as often
+// as CPython 2 ran its 100-tick check (the legacy global lock releases only here).
+constexpr uint64_t kDivisionsPerCheckpoint = 256;
 
 // The trial-division loop over divisors 5, 7, 11, 13, ... (6k +- 1) up to sqrt(n).
 // Instantiated for 32-bit numbers too: the same algorithm, but a 32-bit division costs
