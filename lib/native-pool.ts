@@ -98,6 +98,8 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   private slotFlags = new Uint8Array(1024);
   // The batch each slot's task went out in; see sent().
   private slotBatch = new Uint32Array(1024);
+  // Where each unsent task's record starts in the batch (to skip it if cancelled).
+  private slotPos = new Float64Array(1024);
   private batchSeq = 0;
   private readonly freeIds: number[] = [];
   private batch = new Float64Array(1024);
@@ -221,6 +223,12 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   shutdown(options?: ShutdownOptions): Promise<void> {
     const opts = checkShutdownOptions(options);
     this.shuttingDown = true;
+    if ((opts.cancelFutures || opts.cancelRunning) && !this.closed) {
+      // Not yet sent: cancelled here, before a worker could pick any of them up.
+      for (let id = 0; id < this.slotFuture.length; id++) {
+        if (this.slotFuture[id] !== undefined && !this.sent(id)) this.slotFuture[id]!.cancel();
+      }
+    }
     this.flush();
     if (opts.cancelFutures && !this.closed) {
       for (const id of this.raw.cancelQueued()) this.finishSlot(id, CANCELLED, undefined, undefined, 0, 0);
@@ -290,7 +298,13 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   cancel(future: Future<unknown>): boolean {
     const id = future._key;
     if (this.slotFuture[id] !== future || this.closed) return false;
-    if (!this.sent(id)) this.flush();
+    if (!this.sent(id)) {
+      // Still in the unsent batch: mark its record skipped, so no worker can ever start it.
+      this.batch[this.slotPos[id]!] = -1 - id;
+      this.batchCount--;
+      this.finishSlot(id, CANCELLED, undefined, undefined, 0, 0);
+      return true;
+    }
     const r = this.raw.cancel(id);
     if (r === 0) this.finishSlot(id, CANCELLED, undefined, undefined, 0, 0);
     // Running or finished on the way back: the completion settles it as CANCELLED.
@@ -315,6 +329,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     if (id >= this.slotFlags.length) this.growSlots();
     this.slotFlags[id] = items === undefined ? 0 : items.length === 1 ? CHUNK | SINGLE : CHUNK;
     this.slotBatch[id] = this.batchSeq;
+    this.slotPos[id] = this.batchLength;
     const count = items !== undefined ? items.length : 1;
     const need = SUBMIT_HEADER + count * kernel.arity;
     if (this.batchLength + need > this.batch.length) this.growBatch(need);
@@ -362,6 +377,9 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     const batches = new Uint32Array(this.slotBatch.length * 2);
     batches.set(this.slotBatch);
     this.slotBatch = batches;
+    const positions = new Float64Array(this.slotPos.length * 2);
+    positions.set(this.slotPos);
+    this.slotPos = positions;
   }
 
   /** True once the task's batch went to the native side. */
@@ -380,23 +398,25 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   /** Sends the batch to the native side in one call. */
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    if (this.batchCount === 0) return;
     const length = this.batchLength;
     const objects = this.batchObjects;
     const b = this.batch;
+    const count = this.batchCount;
+    const seq = this.batchSeq;
     this.batchLength = 0;
     this.batchCount = 0;
     this.batchObjects = [];
-    this.batchSeq = (this.batchSeq + 1) >>> 0; // every task enqueued so far is now sent
+    this.batchSeq = (seq + 1) >>> 0; // every task enqueued so far is now sent
+    if (count === 0) return; // nothing, or only records cancelled before they were sent
     try {
       this.raw.submit(b, length, objects);
     } catch (error) {
       // Arguments were validated in JS; reaching here is a bug, but it fails the batch's
       // futures instead of leaving them pending forever.
-      for (let q = 0; q < length; ) {
-        const id = b[q]!;
-        q += SUBMIT_HEADER + b[q + 2]! * this.slotKernel[id]!.arity;
-        if (this.raw.state(id) === -1) this.finishSlot(id, ERROR, undefined, [String((error as Error).message)], 0, 0, 0);
+      for (let id = 0; id < this.slotFuture.length; id++) {
+        if (this.slotFuture[id] !== undefined && this.slotBatch[id] === seq && this.raw.state(id) === -1) {
+          this.finishSlot(id, ERROR, undefined, [String((error as Error).message)], 0, 0, 0);
+        }
       }
     }
   };

@@ -64,6 +64,22 @@ describe('Future', () => {
       await assert.rejects(f.result(), CancelledError);
     });
 
+    it('a task cancelled before it was sent never starts, even with idle workers; its batch-mates run', async () => {
+      for (let round = 0; round < 50; round++) {
+        const batch = Array.from({ length: 6 }, (_, i) => pool.submit(kernels.sumRange, [i * 10]));
+        const victims = [batch[0]!, batch[3]!, batch[5]!];
+        for (const f of victims) {
+          assert.equal(f.cancel(), true);
+          assert.equal(f.state, 'CANCELLED'); // at once: it never reached a worker
+        }
+        // Their slot ids are free again: reuse them within the same unsent batch.
+        const extra = pool.submit(kernels.sumRange, [100]);
+        assert.deepEqual(await Promise.all([batch[1]!, batch[2]!, batch[4]!, extra]), [45, 190, 780, 4950]);
+        for (const f of victims) await assert.rejects(f.result(), CancelledError);
+      }
+      assert.equal(pool.stats().cancelled, 150);
+    });
+
     it('RUNNING -> CANCELLED', async () => {
       const f = pool.submit(kernels.spin, [10_000]);
       await until(() => f.running());

@@ -9,7 +9,8 @@ namespace corepool {
 namespace {
 
 // A submission record: [id, kernelId, items, timeoutMs, runTimeoutMs, args...], where a
-// typed-array argument is the index of the array in the batch's `objects`.
+// typed-array, string or size argument is its index in the batch's `objects`. A negative
+// id (-1 - id) marks a record cancelled in JS before the batch was sent.
 constexpr uint32_t kSubmitHeader = 5;
 // A completion record: [id, status, value, queueWaitNs, runNs]; see lib/binding.ts.
 constexpr uint32_t kCompletionFields = 5;
@@ -161,6 +162,11 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
   while (pos + kSubmitHeader <= length) {
     double id_d = rec[pos], kernel_d = rec[pos + 1], items_d = rec[pos + 2];
     const corepool_kernel* k = registry_->get(uint32_t(kernel_d));
+    if (id_d < 0 && id_d >= -4294967296.0 && k != nullptr && items_d >= 1 && items_d <= 1e7) {
+      // Cancelled in JS before it was sent (id stored as -1 - id): skip the record.
+      pos += kSubmitHeader + size_t(items_d) * k->arg_count;
+      continue;
+    }
     if (!(id_d >= 0 && id_d < 4294967295.0) || k == nullptr || !(items_d >= 1 && items_d <= 1e7)) {
       drop_pins();
       Napi::TypeError::New(env, "malformed submission record").ThrowAsJavaScriptException();
