@@ -313,9 +313,15 @@ describe('global lock: fidelity with CPython (F1-F7)', function () {
       bestLocked = Math.min(bestLocked, await one(locked)());
     }
     const moved = diff(locked.lockStats(), before);
+    // The mechanism: one uncontended take per task, nothing else. Checkpoints cost the same
+    // relaxed load with or without the lock, so the rest of the run is identical code.
     assert.equal(moved.acquisitions, 5, 'one take per task');
     assert.equal(moved.dropRequests, 0, 'nobody asked for the lock');
-    assert.ok(bestLocked <= bestFree * 1.1, `alone: lock ${bestLocked.toFixed(1)} ms vs no lock ${bestFree.toFixed(1)} ms`);
+    assert.equal(moved.forcedWaits, 0, 'no hand-off');
+    assert.ok(moved.waitNsTotal < 5e6, `waited ${(moved.waitNsTotal / 1e6).toFixed(2)} ms in take`);
+    // The percentage (<= 2%) is measured by bench:gil; a shared machine moves single runs by
+    // 20% either way, so the unit test only bounds the order of magnitude.
+    assert.ok(bestLocked <= bestFree * 1.5, `alone: lock ${bestLocked.toFixed(1)} ms vs no lock ${bestFree.toFixed(1)} ms`);
   });
 
   it('F7: legacy mode: two CPU-bound tasks on two cores are slower than sequential (skips on a loaded machine)', async function () {
