@@ -54,25 +54,27 @@ export interface CheckedSubmitOptions {
 const NO_OPTIONS: CheckedSubmitOptions = Object.freeze({ timeout: undefined, runTimeout: undefined, signal: undefined });
 
 /**
- * Throws a TypeError naming an unknown key: a misspelt option (`timout`) must not be
- * silently ignored.
+ * Checks that `options` is undefined or an object with only `known` keys: a misspelt
+ * option (`timout`) must be a TypeError that names it, not silently ignored.
  */
-export function checkKnownKeys(options: object, known: readonly string[], what: string): void {
+export function checkOptions<T>(options: T | undefined, known: readonly string[], what: string): T | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${what} options must be an object, got ${describe(options)}`);
+  }
   for (const key in options) {
     if (!known.includes(key)) {
       throw new TypeError(`${what}: unknown option '${key}' (expected ${known.map((k) => `'${k}'`).join(', ')})`);
     }
   }
+  return options;
 }
 
 export const SUBMIT_OPTION_KEYS: readonly string[] = ['timeout', 'runTimeout', 'signal'];
 
 export function checkSubmitOptions(options: SubmitOptions | undefined, known = SUBMIT_OPTION_KEYS): CheckedSubmitOptions {
+  options = checkOptions(options, known, 'submit');
   if (options === undefined) return NO_OPTIONS;
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object, got ${describe(options)}`);
-  }
-  checkKnownKeys(options, known, 'submit options');
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
@@ -95,10 +97,7 @@ export function checkCount(value: unknown, name: string, min: number, fallback: 
 }
 
 export function checkShutdownOptions(options: ShutdownOptions | undefined): Required<ShutdownOptions> {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TypeError(`shutdown options must be an object, got ${describe(options)}`);
-  }
-  if (options !== undefined) checkKnownKeys(options, ['wait', 'cancelFutures', 'cancelRunning'], 'shutdown');
+  checkOptions(options, ['wait', 'cancelFutures', 'cancelRunning'], 'shutdown');
   const flag = (name: keyof ShutdownOptions, fallback: boolean): boolean => {
     const value = options?.[name];
     if (value === undefined) return fallback;
@@ -158,10 +157,7 @@ export function orderedMap<R, A = unknown[]>(
 ): AsyncGenerator<R, void, undefined> {
   // Checked here, not in the generator, so that bad options throw at the call to map()
   // (as for submit) instead of at the first next().
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TypeError(`map options must be an object, got ${describe(options)}`);
-  }
-  if (options !== undefined) checkKnownKeys(options, ['timeout', 'chunksize', 'buffersize', 'signal'], 'map');
+  checkOptions(options, ['timeout', 'chunksize', 'buffersize', 'signal'], 'map');
   const chunksize = checkCount(options?.chunksize, 'options.chunksize', 1, 1);
   const chunkFill = 8 * chunksize * Math.max(1, parallelism);
   const buffersize = checkCount(options?.buffersize, 'options.buffersize', 1, Math.max(4096, chunkFill));

@@ -22,7 +22,7 @@ import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
 import { CancelledError, PoolShutdownError, QueueFullError, TimeoutError } from './errors';
 import {
   checkCount,
-  checkKnownKeys,
+  checkOptions,
   checkShutdownOptions,
   checkSubmitOptions,
   Executor,
@@ -221,10 +221,7 @@ export class IoPool implements Executor<AnyIoTask> {
   private readonly runTime = createHistogram();
 
   constructor(options: IoPoolOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`IoPool options must be an object, got ${describe(options)}`);
-    }
-    checkKnownKeys(options, ['maxConcurrency', 'maxQueue', 'onFull', 'rateLimit', 'retry', 'name'], 'IoPool');
+    checkOptions(options, ['maxConcurrency', 'maxQueue', 'onFull', 'rateLimit', 'retry', 'name'], 'IoPool');
     this.maxConcurrency = checkCount(options.maxConcurrency, 'maxConcurrency', 1, DEFAULT_IO_CONCURRENCY);
     this.maxQueue = checkCount(options.maxQueue, 'maxQueue', 0, Infinity);
     const onFull = options.onFull ?? 'reject';

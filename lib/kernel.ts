@@ -17,9 +17,8 @@ export class Kernel<A extends readonly unknown[], R> {
   readonly specs: readonly RawArgSpec[];
   /** @internal */
   readonly resultKind: ResultKind;
-  /** @internal true if any argument travels beside the numeric record: typed arrays (pinned), strings, sizes */
-  readonly hasViews: boolean;
-  /** @internal per argument: travels beside the numeric record (see hasViews) */
+  /** @internal per argument: travels beside the numeric record (typed arrays, pinned;
+   * strings; sizes) instead of as a number in it */
   readonly byObject: readonly boolean[];
   private readonly rules: readonly ArgsRule[];
 
@@ -31,7 +30,6 @@ export class Kernel<A extends readonly unknown[], R> {
     this.specs = raw.args;
     this.resultKind = raw.result;
     this.byObject = raw.args.map((s) => s.kind >= ArgKind.Bytes);
-    this.hasViews = this.byObject.some(Boolean);
     this.rules = rules;
   }
 

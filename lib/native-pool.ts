@@ -8,7 +8,7 @@ import { binding, COMPLETION_FIELDS as RECORD_FIELDS, RawLockStats, RawPool, Res
 import { KernelError, PoolShutdownError, QueueFullError, TimeoutError } from './errors';
 import {
   checkCount,
-  checkKnownKeys,
+  checkOptions,
   checkShutdownOptions,
   checkSubmitOptions,
   Executor,
@@ -70,7 +70,6 @@ const OK = Status.Ok;
 const ERROR = Status.Error;
 const CANCELLED = Status.Cancelled;
 const TIMED_OUT = Status.TimedOut;
-const RUNNING = Status.Running;
 const R_NUMBER = ResultKind.Number;
 const R_BOOL = ResultKind.Bool;
 const R_UNDEFINED = ResultKind.Undefined;
@@ -78,10 +77,9 @@ const R_UNDEFINED = ResultKind.Undefined;
 const COMPLETION_FIELDS = RECORD_FIELDS;
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 const SUBMIT_HEADER = HEADER;
-// Per-slot flags.
-const CHUNK = 1; // a map chunk: the Future resolves with an array
-const SINGLE = 2; // a chunk of one item: the native side returns it like a plain task
-const STARTED = 4; // seen running (see liveState)
+// Per-slot shape of the result, for map's chunks.
+const CHUNK = 1; // several items: results come back together (see chunkResults)
+const WRAP = 2; // a chunk of one item: the native side returns it like a plain task's
 
 export class NativePool implements Executor<AnyKernel>, FutureOwner {
   readonly name: string;
@@ -119,10 +117,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   private readonly runTime = createHistogram();
 
   constructor(options: NativePoolOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`NativePool options must be an object, got ${describe(options)}`);
-    }
-    checkKnownKeys(options, ['maxWorkers', 'maxQueue', 'onFull', 'name', 'globalLock'], 'NativePool');
+    checkOptions(options, ['maxWorkers', 'maxQueue', 'onFull', 'name', 'globalLock'], 'NativePool');
     this.maxWorkers = checkCount(options.maxWorkers, 'maxWorkers', 1, os.availableParallelism());
     if (this.maxWorkers > 1024) throw new RangeError(`maxWorkers must be <= 1024, got ${this.maxWorkers}`);
     this.maxQueue = checkCount(options.maxQueue, 'maxQueue', 0, Infinity);
@@ -223,20 +218,17 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   shutdown(options?: ShutdownOptions): Promise<void> {
     const opts = checkShutdownOptions(options);
     this.shuttingDown = true;
-    if ((opts.cancelFutures || opts.cancelRunning) && !this.closed) {
+    const cancelQueued = (opts.cancelFutures || opts.cancelRunning) && !this.closed;
+    if (cancelQueued) {
       // Not yet sent: cancelled here, before a worker could pick any of them up.
       for (let id = 0; id < this.slotFuture.length; id++) {
         if (this.slotFuture[id] !== undefined && !this.sent(id)) this.slotFuture[id]!.cancel();
       }
     }
     this.flush();
-    if (opts.cancelFutures && !this.closed) {
-      for (const id of this.raw.cancelQueued()) this.finishSlot(id, CANCELLED, undefined, undefined, 0, 0);
-    }
-    if (opts.cancelRunning && !this.closed) {
-      for (const future of this.slotFuture) future?.cancel();
-      this.raw.cancelRunning();
-    }
+    if (cancelQueued) for (const id of this.raw.cancelQueued()) this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
+    // Running tasks stop at their next checkpoint and come back CANCELLED.
+    if (opts.cancelRunning && !this.closed) this.raw.cancelRunning();
     for (const wake of this.roomWaiters.splice(0)) wake();
     if (!this.closed) this.raw.requestStop();
     const idle = this.whenIdle();
@@ -283,15 +275,9 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   liveState(future: Future<unknown>): 'PENDING' | 'RUNNING' {
     const id = future._key;
     if (this.slotFuture[id] !== future || !this.sent(id) || this.closed) return 'PENDING';
-    // A task that started never reads PENDING again, also once it has finished natively
-    // and its completion is on its way to JS. Only a timeout can end a task that never
-    // started (still queued at its deadline), so that case goes by what was seen before.
-    const native = this.raw.state(id);
-    if (native === RUNNING || native === OK || native === ERROR || native === CANCELLED) {
-      this.slotFlags[id]! |= STARTED;
-      return 'RUNNING';
-    }
-    return native === TIMED_OUT && this.slotFlags[id]! & STARTED ? 'RUNNING' : 'PENDING';
+    // 1: a worker took it. It stays RUNNING until it settles here, also once it has
+    // finished natively and its completion is on its way.
+    return this.raw.state(id) === 1 ? 'RUNNING' : 'PENDING';
   }
 
   /** @internal */
@@ -302,11 +288,11 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       // Still in the unsent batch: mark its record skipped, so no worker can ever start it.
       this.batch[this.slotPos[id]!] = -1 - id;
       this.batchCount--;
-      this.finishSlot(id, CANCELLED, undefined, undefined, 0, 0);
+      this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
       return true;
     }
     const r = this.raw.cancel(id);
-    if (r === 0) this.finishSlot(id, CANCELLED, undefined, undefined, 0, 0);
+    if (r === 0) this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
     // Running or finished on the way back: the completion settles it as CANCELLED.
     return true;
   }
@@ -327,7 +313,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     this.slotFuture[id] = future;
     this.slotKernel[id] = kernel;
     if (id >= this.slotFlags.length) this.growSlots();
-    this.slotFlags[id] = items === undefined ? 0 : items.length === 1 ? CHUNK | SINGLE : CHUNK;
+    this.slotFlags[id] = items === undefined ? 0 : items.length === 1 ? WRAP : CHUNK;
     this.slotBatch[id] = this.batchSeq;
     this.slotPos[id] = this.batchLength;
     const count = items !== undefined ? items.length : 1;
@@ -362,7 +348,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   }
 
   private writeValue(kernel: AnyKernel, v: unknown, p: number, index = 0): number {
-    if (kernel.hasViews && kernel.byObject[index]) {
+    if (kernel.byObject[index]) {
       this.batch[p] = this.batchObjects.length;
       this.batchObjects.push(v);
     } else if (typeof v === 'number') this.batch[p] = v;
@@ -415,7 +401,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       // futures instead of leaving them pending forever.
       for (let id = 0; id < this.slotFuture.length; id++) {
         if (this.slotFuture[id] !== undefined && this.slotBatch[id] === seq && this.raw.state(id) === -1) {
-          this.finishSlot(id, ERROR, undefined, [String((error as Error).message)], 0, 0, 0);
+          this.finishSlot(id, ERROR, 0, [String((error as Error).message)], 0, 0);
         }
       }
     }
@@ -434,7 +420,9 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     if (this.inflight === 0) this.onIdle();
   };
 
-  private finishSlot(id: number, status: Status, value: number | undefined, objects: unknown[] | undefined, waitNs: number, runNs: number, objectIndex = value): void {
+  /** Settles slot `id`. `value` is the number, boolean or index into `objects` that the
+   * completion record carries (0 where there is none). */
+  private finishSlot(id: number, status: Status, value: number, objects: unknown[] | undefined, waitNs: number, runNs: number): void {
     const future = this.slotFuture[id];
     if (future === undefined) return;
     const kernel = this.slotKernel[id]!;
@@ -452,22 +440,22 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       case OK: {
         this.counters.completed++;
         const kind = kernel.resultKind;
-        const flags = this.slotFlags[id]!;
+        const shape = this.slotFlags[id]!;
         let result: unknown;
-        if ((flags & (CHUNK | SINGLE)) === CHUNK) result = chunkResults(kind, objects![value!]);
+        if (shape === CHUNK) result = chunkResults(kind, objects![value]);
         else {
           if (kind === R_NUMBER) result = value;
           else if (kind === R_BOOL) result = value !== 0;
           else if (kind === R_UNDEFINED) result = undefined;
-          else result = objects![value!];
-          if (flags & SINGLE) result = [result];
+          else result = objects![value];
+          if (shape === WRAP) result = [result];
         }
         future._setResult(result);
         return;
       }
       case ERROR:
         this.counters.failed++;
-        future._setException(new KernelError(kernel.name, String(objects![objectIndex!])));
+        future._setException(new KernelError(kernel.name, String(objects![value])));
         return;
       case TIMED_OUT:
         this.counters.timedOut++;
@@ -482,6 +470,8 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   /** Would one more task have to wait beyond maxQueue? Free workers take tasks first. */
   private queueFull(): boolean {
     if (this.maxQueue === Infinity || this.closed) return false;
+    // Queued + running tasks are at most `inflight`: while that fits, no need to ask.
+    if (this.inflight + 1 - this.maxWorkers <= this.maxQueue) return false;
     const [queued, active] = this.raw.counts();
     const freeWorkers = Math.max(0, this.maxWorkers - active);
     return queued + this.batchCount + 1 - freeWorkers > this.maxQueue;
@@ -502,7 +492,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       case 'discardOldest': {
         this.flush();
         const id = this.raw.takeOldest();
-        if (id >= 0) this.finishSlot(id, CANCELLED, undefined, undefined, 0, 0);
+        if (id >= 0) this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
         return undefined;
       }
     }

@@ -181,6 +181,7 @@ void ThreadPool::worker_main(Worker& w) {
       continue;
     }
     t->status = TaskStatus::Running;
+    t->taken = true;
     t->worker = &w;
     w.current = t;
     w.interrupt.fetch_and(~kStopBits, std::memory_order_relaxed);
@@ -293,9 +294,9 @@ void ThreadPool::cancel_running() {
   if (options_.global_lock) GlobalLock::instance().wake_waiters();
 }
 
-TaskStatus ThreadPool::status_of(Task* t) {
+bool ThreadPool::taken(Task* t) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return t->status;
+  return t->taken;
 }
 
 void ThreadPool::request_stop() {

@@ -68,7 +68,8 @@ class ThreadPool {
   void request_stop();
   void join();
 
-  TaskStatus status_of(Task* task);
+  // Whether a worker has taken the task (it may have finished since).
+  bool taken(Task* task);
   uint32_t worker_count() const { return uint32_t(workers_.size()); }
   size_t queued() const { return queued_.load(std::memory_order_relaxed); }
   size_t active() const { return active_.load(std::memory_order_relaxed); }

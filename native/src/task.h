@@ -62,6 +62,7 @@ struct Task {
   TaskStatus status = TaskStatus::Queued;  // guarded by the pool's mutex
   bool cancel_requested = false;           // guarded by the pool's mutex
   bool deadline_hit = false;               // guarded by the pool's mutex
+  bool taken = false;                      // a worker took it (guarded by the pool's mutex)
   std::string error;                       // status == Error
 
   // Set while the task runs (guarded by the pool's mutex): whose interrupt word to raise.

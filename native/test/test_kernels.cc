@@ -80,7 +80,7 @@ TEST_CASE(io_loop_cancel_and_deadline, 10) {
   long_io->deadline = Clock::now() + 50ms;
   auto start = Clock::now();
   submit1(pool, std::move(long_io));
-  CHECK(eventually([&] { return pool.status_of(endless) == TaskStatus::Running; }));
+  CHECK(eventually([&] { return pool.taken(endless); }));
   std::unique_ptr<Task> removed;
   CHECK(pool.cancel(endless, removed) == ThreadPool::CancelResult::Running);
   CHECK(sink.wait_count(2, 5000ms));
@@ -128,7 +128,7 @@ TEST_CASE(factorial_cancel, 20) {
   Sink sink;
   ThreadPool pool(opts(1), sink.fn());
   Task* t = submit1(pool, make_task(&kFactorial, 1, {1e6}));
-  CHECK(eventually([&] { return pool.status_of(t) == TaskStatus::Running; }));
+  CHECK(eventually([&] { return pool.taken(t); }));
   auto start = Clock::now();
   std::unique_ptr<Task> removed;
   CHECK(pool.cancel(t, removed) == ThreadPool::CancelResult::Running);

@@ -86,7 +86,7 @@ TEST_CASE(cancel_running_stops_at_checkpoint, 10) {
   Sink sink;
   ThreadPool pool(opts(1), sink.fn());
   Task* t = submit1(pool, make_task(&kSpin, 1, {60000}));
-  CHECK(eventually([&] { return pool.status_of(t) == TaskStatus::Running; }));
+  CHECK(eventually([&] { return pool.taken(t); }));
   std::unique_ptr<Task> removed;
   auto start = Clock::now();
   CHECK(pool.cancel(t, removed) == ThreadPool::CancelResult::Running);

@@ -303,7 +303,7 @@ Napi::Value PoolObject::State(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id = info[0].As<Napi::Number>().Uint32Value();
   if (closed_ || id >= slots_.size() || slots_[id].task == nullptr) return Napi::Number::New(env, -1);
-  return Napi::Number::New(env, int(pool_->status_of(slots_[id].task)));
+  return Napi::Number::New(env, pool_->taken(slots_[id].task) ? 1 : 0);
 }
 
 Napi::Value PoolObject::Counts(const Napi::CallbackInfo& info) {
