@@ -15,12 +15,7 @@ using namespace std::chrono_literals;
 namespace {
 
 ThreadPool::Options opts(uint32_t workers, bool lock, LockMode mode = LockMode::Modern) {
-  ThreadPool::Options o;
-  o.workers = workers;
-  o.name = "fid";
-  o.global_lock = lock;
-  o.lock_mode = mode;
-  return o;
+  return pool_options("fid", workers, lock, mode);
 }
 
 // Fixed work: `items` chunks of sumRange(2^27), or countPrimes over [lo, lo + span).

@@ -105,6 +105,19 @@ struct Sink {
   }
 };
 
+// Pool options for a test: `workers` threads named after the test file, with or without
+// the global lock.
+inline corepool::ThreadPool::Options pool_options(const char* name, uint32_t workers,
+                                                  bool lock = false,
+                                                  corepool::LockMode mode = corepool::LockMode::Modern) {
+  corepool::ThreadPool::Options o;
+  o.workers = workers;
+  o.name = name;
+  o.global_lock = lock;
+  o.lock_mode = mode;
+  return o;
+}
+
 // A task for `kernel` with numeric/int arguments as the binding would fill them.
 inline std::unique_ptr<corepool::Task> make_task(const corepool_kernel* kernel, uint32_t id,
                                                  std::vector<double> args = {}) {

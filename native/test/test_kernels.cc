@@ -11,11 +11,7 @@ using namespace std::chrono_literals;
 
 namespace {
 ThreadPool::Options opts(uint32_t workers, bool lock = false) {
-  ThreadPool::Options o;
-  o.workers = workers;
-  o.name = "kern";
-  o.global_lock = lock;
-  return o;
+  return pool_options("kern", workers, lock);
 }
 
 double run1(const corepool_kernel* k, std::vector<double> args) {

@@ -12,12 +12,7 @@ using namespace std::chrono_literals;
 
 namespace {
 ThreadPool::Options opts(uint32_t workers, bool lock, LockMode mode = LockMode::Modern) {
-  ThreadPool::Options o;
-  o.workers = workers;
-  o.name = "lock";
-  o.global_lock = lock;
-  o.lock_mode = mode;
-  return o;
+  return pool_options("lock", workers, lock, mode);
 }
 
 struct Interval {  // sets the switch interval for one test, restores 5 ms after

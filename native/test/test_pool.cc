@@ -9,11 +9,7 @@ using namespace std::chrono_literals;
 
 namespace {
 ThreadPool::Options opts(uint32_t workers, bool lock = false) {
-  ThreadPool::Options o;
-  o.workers = workers;
-  o.name = "test";
-  o.global_lock = lock;
-  return o;
+  return pool_options("test", workers, lock);
 }
 }  // namespace
 
