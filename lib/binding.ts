@@ -90,6 +90,8 @@ export interface RawBinding {
   loadKernelTable(table: unknown): RawKernel[];
   setSwitchInterval(ms: number): void;
   getSwitchInterval(): number;
+  setCheckInterval(ticks: number): void;
+  getCheckInterval(): number;
   globalLockStats(): RawLockStats;
   NativePoolBinding: new (
     workers: number,

@@ -14,6 +14,22 @@ export function getSwitchInterval(): number {
   return binding.getSwitchInterval();
 }
 
+/**
+ * sys.setcheckinterval's analogue for `globalLock: { mode: 'legacy' }` (Python < 3.2):
+ * a legacy holder releases the lock and races to take it back every `ticks` ticks
+ * (default 100). A tick is one bytecode of Python's count loop on a current core, 12.5 ns.
+ */
+export function setCheckInterval(ticks: number): void {
+  if (typeof ticks !== 'number' || Number.isNaN(ticks)) throw new TypeError(`setCheckInterval: ticks must be a number, got ${describe(ticks)}`);
+  if (!Number.isInteger(ticks) || ticks < 1 || ticks > 1e6) throw new RangeError(`setCheckInterval: ticks must be an integer in [1, 1000000], got ${ticks}`);
+  binding.setCheckInterval(ticks);
+}
+
+/** sys.getcheckinterval's analogue: the legacy lock's ticks between releases. */
+export function getCheckInterval(): number {
+  return binding.getCheckInterval();
+}
+
 export type GlobalLockCounters = RawLockStats;
 
 export interface GlobalLockStats {

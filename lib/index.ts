@@ -11,7 +11,7 @@ export { asCompleted, wait } from './waiting';
 export type { ReturnWhen, AsCompletedOptions, WaitForOptions, DoneAndNotDone } from './waiting';
 export { TaskGroup } from './task-group';
 export { defaultPool, setDefaultPool } from './default-pool';
-export { setSwitchInterval, getSwitchInterval, globalLockStats } from './global-lock';
+export { setSwitchInterval, getSwitchInterval, setCheckInterval, getCheckInterval, globalLockStats } from './global-lock';
 export type { GlobalLockStats, GlobalLockCounters } from './global-lock';
 export { CorepoolError, CancelledError, TimeoutError, PoolShutdownError, QueueFullError, KernelError } from './errors';
 export { IoPool, DEFAULT_IO_CONCURRENCY } from './io-pool';

@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import {
   CancelledError,
   Future,
+  getCheckInterval,
   getSwitchInterval,
   globalLockStats,
   kernels,
   NativePool,
+  setCheckInterval,
   setSwitchInterval,
   TimeoutError,
 } from '../lib/index';
@@ -54,6 +56,7 @@ function pool(options: ConstructorParameters<typeof NativePool>[0]): NativePool 
 
 afterEach(async () => {
   setSwitchInterval(5);
+  setCheckInterval(100);
   const open = pools;
   pools = [];
   await Promise.all(open.map((p) => p.shutdown({ cancelFutures: true, cancelRunning: true })));
@@ -122,6 +125,20 @@ describe('global lock: API', () => {
     assert.equal(getSwitchInterval(), 10_000);
     setSwitchInterval(0.001); // 1 us: the resolution of the native interval
     assert.equal(getSwitchInterval(), 0.001);
+  });
+
+  it('setCheckInterval (legacy mode) validates its argument, round-trips and defaults to 100 ticks', () => {
+    assert.equal(getCheckInterval(), 100, 'sys.getcheckinterval() of Python 2');
+    assert.throws(() => setCheckInterval('10' as unknown as number), { name: 'TypeError', message: /ticks/ });
+    assert.throws(() => setCheckInterval(Number.NaN), { name: 'TypeError', message: /ticks/ });
+    assert.throws(() => setCheckInterval(0), { name: 'RangeError', message: /ticks/ });
+    assert.throws(() => setCheckInterval(2.5), { name: 'RangeError', message: /ticks/ });
+    assert.throws(() => setCheckInterval(1e6 + 1), { name: 'RangeError', message: /ticks/ });
+    assert.equal(getCheckInterval(), 100, 'a rejected value leaves the interval alone');
+    setCheckInterval(1);
+    assert.equal(getCheckInterval(), 1);
+    setCheckInterval(1e6);
+    assert.equal(getCheckInterval(), 1e6);
   });
 
   it('globalLockStats() has overall counters and one entry per live lock pool, by name', async () => {
@@ -343,14 +360,32 @@ describe('global lock: fidelity with CPython (F1-F7)', function () {
     assert.equal(moved.dropRequests, 0);
     assert.ok(moved.acquisitions > 1000, `legacy takes ${moved.acquisitions}`);
     assert.ok(moved.switches < moved.acquisitions / 10, `switches ${moved.switches} of ${moved.acquisitions} takes`);
-    // Serialized, so never faster than sequential. The published 1.8x (OS X, 2009) does not
-    // reproduce on Linux: each release's futex wake makes the scheduler run the woken
-    // waiter on the releasing thread's core, so the two threads take turns on one core and
-    // the other stays free; the battle costs ~5-20%, not 80%. See bench:gil's table.
+    // Every release while the other thread waits costs a futex wake and, now and then, a
+    // hand-over to a thread on the other core: measured 1.4-1.6x here (bench:gil), the
+    // bound leaves room for a shared machine.
     const ratio = par / seq;
-    assert.ok(ratio > 0.95, `legacy 2 workers / sequential = ${ratio.toFixed(2)} (no-lock speedup ${speedup.toFixed(2)}x)`);
+    assert.ok(ratio > 1.1, `legacy 2 workers / sequential = ${ratio.toFixed(2)} (no-lock speedup ${speedup.toFixed(2)}x)`);
     // The loser waits in take for the winner's whole turn: waits add up to about the run.
     assert.ok(moved.waitNsTotal / 1e6 > 0.3 * par * 3, `waited ${(moved.waitNsTotal / 1e6).toFixed(0)} ms in 3 runs of ${par.toFixed(0)} ms`);
+  });
+});
+
+describe('global lock: legacy check interval', function () {
+  this.timeout(30_000);
+
+  it('a legacy holder releases once per check interval: 10x the ticks, about a tenth of the takes', async () => {
+    const p = pool({ maxWorkers: 2, globalLock: { mode: 'legacy' }, name: 'ci-legacy' });
+    const takes = async (ticks: number): Promise<number> => {
+      setCheckInterval(ticks);
+      const before = p.lockStats();
+      const ms = await elapsed(() => Promise.all([primes(p), primes(p)]));
+      return diff(p.lockStats(), before).acquisitions / ms;
+    };
+    // Takes are counted in holding time, so compare rates, not counts: the machine's speed
+    // moves the run's length, not the number of takes per millisecond.
+    const at100 = await takes(100);
+    const at1000 = await takes(1000);
+    assert.ok(at1000 < at100 / 3, `takes per ms: ${at1000.toFixed(1)} at 1000 ticks vs ${at100.toFixed(1)} at 100`);
   });
 });
 

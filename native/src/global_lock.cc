@@ -20,14 +20,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Legacy mode (CPython < 3.2, sys.setcheckinterval(100)): release every 100 ticks.
-// A tick was one bytecode, ~50 ns on the machines of the time, so the old lock changed
-// hands every ~5 us. A checkpoint is not a bytecode (kernels space them 0.1 to 100 us
-// apart), so ticks are counted in holding time: counting checkpoints made the release
-// period 0.2-0.8 ms, and the old lock's signature, the cost of a futile wake-up per
-// release, vanished into noise.
-constexpr auto kLegacyTick = std::chrono::nanoseconds(50);
-constexpr uint32_t kLegacyCheckInterval = 100;
+// Legacy mode (CPython < 3.2): release every `check interval` ticks (sys.setcheckinterval,
+// default 100). A tick was one pass through ceval's dispatch that did not take the
+// fast_next_opcode shortcut: Beazley's count loop (`while n > 0: n -= 1`) makes two per
+// iteration (INPLACE_SUBTRACT, JUMP_ABSOLUTE). A checkpoint is not a bytecode (kernels
+// space them 0.1 to 100 us apart), so ticks are counted in holding time, at the speed
+// of the machine we run on: the count loop takes ~25 ns per iteration on a current x86
+// core (python3.11 on the 2-core EPYC we measure on; Debian 12 has no Python 2.7 to
+// time, so we take it to be as fast), so a tick is 12.5 ns and 100 ticks are 1.25 us.
+// (Beazley's 2009 MacBook ran the loop at 123 ns, 100 ticks every ~6 us; that era's tick
+// with today's cheaper futex wake-ups would mix two machines and understate the cost.)
+constexpr int64_t kLegacyTickPicos = 12500;
 
 void add_wait(LockStats& s, uint64_t ns) {
   s.wait_ns_total.fetch_add(ns, std::memory_order_relaxed);
@@ -55,6 +58,14 @@ void GlobalLock::set_switch_interval(std::chrono::microseconds interval) {
 
 std::chrono::microseconds GlobalLock::switch_interval() const {
   return std::chrono::microseconds(interval_us_.load(std::memory_order_relaxed));
+}
+
+void GlobalLock::set_check_interval(uint32_t ticks) {
+  check_interval_.store(ticks < 1 ? 1 : ticks, std::memory_order_relaxed);
+}
+
+uint32_t GlobalLock::check_interval() const {
+  return check_interval_.load(std::memory_order_relaxed);
 }
 
 void GlobalLock::take(LockThread& self) {
@@ -161,15 +172,23 @@ void GlobalLock::drop(LockThread& self) {
 void GlobalLock::on_checkpoint(LockThread& self) {
   if (!self.holding) return;
   if (self.mode == LockMode::Legacy) {
-    // Release every 100 ticks and race to take it again at once: on a multicore the
+    // Release every check interval and race to take it again at once: on a multicore the
     // releasing thread usually wins, the waiter's wake-up was for nothing.
-    if (Clock::now() - self.held_since < kLegacyCheckInterval * kLegacyTick) return;
+    auto period = std::chrono::nanoseconds(int64_t(check_interval()) * kLegacyTickPicos / 1000);
+    Clock::time_point now = Clock::now();
+    if (now - self.held_since < period) return;
+    if (waiters_.load(std::memory_order_relaxed) == 0) {
+      // Nobody waits: Python 2's release and re-take of an uncontended lock were two
+      // atomic operations on its semaphore, so do no more than count the take. (A waiter
+      // arriving now waits for the next tick, as it would have behind the re-take.)
+      self.held_since = now;
+      count(self, stats_, &LockStats::acquisitions);
+      return;
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     release_locked(self);
-    // From here on this thread wants the lock back: all of it is time waited in take. On
-    // Linux most of it is spent inside unlock(): its futex wake puts the woken waiter on
-    // this core and the scheduler runs it in our place, so the two threads end up taking
-    // turns on one core (measured: both workers on one CPU, ~6 us per unlock).
+    // From here on this thread wants the lock back: all of it is time waited in take,
+    // most of it inside unlock(), whose futex wake of the waiter is the old lock's cost.
     Clock::time_point start = Clock::now();
     lock.unlock();  // the window in which a woken waiter may win the race
     lock.lock();

@@ -58,6 +58,9 @@ class GlobalLock {
 
   void set_switch_interval(std::chrono::microseconds interval);
   std::chrono::microseconds switch_interval() const;
+  // Legacy mode's sys.setcheckinterval: ticks between releases (default 100).
+  void set_check_interval(uint32_t ticks);
+  uint32_t check_interval() const;
   const LockStats& stats() const { return stats_; }
 
  private:
@@ -78,9 +81,12 @@ class GlobalLock {
   uint64_t last_holder_ = 0;  // LockThread::id
   uint64_t switch_number_ = 0;
   uint64_t releases_ = 0;     // tells a waiter's release wake-up from other wake-ups
-  uint32_t waiters_ = 0;      // threads inside take()
+  // Threads inside take(). Changed only under mutex_; atomic so that a Legacy holder's
+  // tick can see without the mutex that nobody waits.
+  std::atomic<uint32_t> waiters_{0};
   uint64_t next_id_ = 0;
   std::atomic<int64_t> interval_us_{5000};
+  std::atomic<uint32_t> check_interval_{100};
   LockStats stats_;
 };
 

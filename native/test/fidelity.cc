@@ -2,7 +2,9 @@
 //   F1      two CPU-bound tasks under the Modern lock: serialized, ~1 switch per interval
 //   convoy  ioLoop(200, io) alone vs beside a CPU-bound task (bpo-7946)
 //   legacy  two CPU-bound tasks under the Legacy lock vs the same work run sequentially
-// Usage: fidelity [section...]  (default: all). Timings, so run it on a quiet machine.
+// Usage: [TICKS=n] fidelity [section...]  (default: all sections; TICKS: the legacy check
+// interval, default 100). Timings, so run it on a quiet machine.
+#include <cstdlib>
 #include <cstring>
 
 #include "../src/kernels/registry.h"
@@ -169,6 +171,7 @@ int main(int argc, char** argv) {
   };
   if (want("f1")) f1();
   if (want("convoy")) convoy();
+  if (const char* ticks = std::getenv("TICKS")) GlobalLock::instance().set_check_interval(uint32_t(std::atoi(ticks)));
   if (want("legacy")) legacy();
   return 0;
 }

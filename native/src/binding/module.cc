@@ -95,6 +95,22 @@ Napi::Value GetSwitchInterval(const Napi::CallbackInfo& info) {
                            double(GlobalLock::instance().switch_interval().count()) / 1000.0);
 }
 
+Napi::Value SetCheckInterval(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  double ticks = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (!(ticks >= 1 && ticks <= 1e6 && ticks == double(uint32_t(ticks)))) {
+    Napi::RangeError::New(env, "setCheckInterval: ticks must be an integer in [1, 1000000]")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  GlobalLock::instance().set_check_interval(uint32_t(ticks));
+  return env.Undefined();
+}
+
+Napi::Value GetCheckInterval(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(GlobalLock::instance().check_interval()));
+}
+
 Napi::Value GlobalLockStatsJs(const Napi::CallbackInfo& info) {
   return lock_stats_to_js(info.Env(), GlobalLock::instance().stats());
 }
@@ -107,6 +123,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadKernelTable", Napi::Function::New<LoadKernelTable>(env, "loadKernelTable"));
   exports.Set("setSwitchInterval", Napi::Function::New<SetSwitchInterval>(env, "setSwitchInterval"));
   exports.Set("getSwitchInterval", Napi::Function::New<GetSwitchInterval>(env, "getSwitchInterval"));
+  exports.Set("setCheckInterval", Napi::Function::New<SetCheckInterval>(env, "setCheckInterval"));
+  exports.Set("getCheckInterval", Napi::Function::New<GetCheckInterval>(env, "getCheckInterval"));
   exports.Set("globalLockStats", Napi::Function::New<GlobalLockStatsJs>(env, "globalLockStats"));
   exports.Set("NativePoolBinding", PoolObject::Define(env));
   return exports;
