@@ -389,6 +389,27 @@ describe('global lock: legacy check interval', function () {
   });
 });
 
+describe('global lock: modern and legacy pools together', function () {
+  this.timeout(30_000);
+
+  // The modes meet under the modern rule: turns of one switch interval each way, so a
+  // task beside a long CPU-bound task of the other mode takes about twice its time alone
+  // (the switch interval is small next to it), not until the other task ends.
+  for (const [holderMode, waiterMode] of [['modern', 'legacy'], ['legacy', 'modern']] as const) {
+    it(`a ${waiterMode} task beside a ${holderMode} CPU-bound task gets turns`, async () => {
+      const holderPool = pool({ maxWorkers: 1, globalLock: { mode: holderMode }, name: `mix-${holderMode}` });
+      const waiterPool = pool({ maxWorkers: 1, globalLock: { mode: waiterMode }, name: `mix-${waiterMode}` });
+      const alone = await median(3, () => elapsed(() => primes(waiterPool)));
+      const spins = await startSpinners(holderPool, 1, 20_000);
+      const beside = await elapsed(() => primes(waiterPool));
+      await stopSpinners(spins);
+      // Starved, it would wait for the 20 s spin; fair turns give ~2x.
+      assert.ok(beside < alone * 6 + 200, `${waiterMode} task: ${beside.toFixed(0)} ms beside the ${holderMode} spin, ${alone.toFixed(0)} ms alone`);
+      assert.ok(beside > alone * 1.3, `${waiterMode} task: ${beside.toFixed(0)} ms beside the ${holderMode} spin, ${alone.toFixed(0)} ms alone: not serialized?`);
+    });
+  }
+});
+
 describe('global lock: stress', function () {
   this.timeout(60_000);
 

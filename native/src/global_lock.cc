@@ -5,9 +5,11 @@
 // - A forced-switch wait (FORCE_SWITCHING) also ends when no thread is left waiting to
 //   take the lock, so a waiter that gives up (a cancelled task) cannot strand the holder
 //   (CPython's gh-96387 resets the request for an exiting thread; same purpose).
-// - Waiters always wait with a timeout and ask a Modern holder to drop whatever their
-//   own mode, so a Legacy pool's thread cannot starve behind a Modern holder that only
-//   drops on request.
+// - Between the two modes the modern rule holds (CPython never mixed them): a Legacy
+//   holder's ticks release only to Legacy waiters, and a waiter asks for a drop after one
+//   switch interval whenever the holder or the waiter is Modern. Mixed pools thus take
+//   turns of one interval; a tick's race alone would hand a Legacy thread that got the
+//   lock on request straight back to the Modern waiter, for another whole interval.
 // - A wake-up that was not a release (wake_waiters, spurious) keeps the waiter's interval
 //   running instead of restarting it, so frequent cancels elsewhere cannot postpone
 //   drop requests forever.
@@ -91,6 +93,7 @@ bool GlobalLock::acquire(std::unique_lock<std::mutex>& lock, LockThread& self,
   if (self.id == 0) self.id = ++next_id_;
   if (locked_) {
     ++waiters_;
+    if (self.mode == LockMode::Legacy) ++legacy_waiters_;
     uint64_t saved_switchnum = switch_number_;
     uint64_t saved_releases = releases_;
     auto interval = std::chrono::microseconds(interval_us_.load(std::memory_order_relaxed));
@@ -100,6 +103,7 @@ bool GlobalLock::acquire(std::unique_lock<std::mutex>& lock, LockThread& self,
         // Leaving without the lock. It is held, so no release's signal is lost with us;
         // a holder in a forced-switch wait may be waiting for us in particular.
         --waiters_;
+        if (self.mode == LockMode::Legacy) --legacy_waiters_;
         switch_cond_.notify_all();
         return false;
       }
@@ -114,9 +118,10 @@ bool GlobalLock::acquire(std::unique_lock<std::mutex>& lock, LockThread& self,
         continue;
       }
       // Nobody took the lock during a whole interval: ask the holder to drop it.
-      // (SET_GIL_DROP_REQUEST; a Legacy holder releases on its own ticks instead.)
+      // (SET_GIL_DROP_REQUEST; between Legacy threads the ticks do it instead.)
       if (now >= request_at && locked_) {
-        if (holder_ != nullptr && holder_->mode == LockMode::Modern) {
+        if (holder_ != nullptr &&
+            (holder_->mode == LockMode::Modern || self.mode == LockMode::Modern)) {
           holder_->interrupt->fetch_or(COREPOOL_INTERRUPT_DROP_REQUEST,
                                        std::memory_order_relaxed);
           count(self, stats_, &LockStats::drop_requests);
@@ -125,6 +130,7 @@ bool GlobalLock::acquire(std::unique_lock<std::mutex>& lock, LockThread& self,
       }
     }
     --waiters_;
+    if (self.mode == LockMode::Legacy) --legacy_waiters_;
   }
   // _ready:
   locked_ = true;
@@ -171,32 +177,37 @@ void GlobalLock::drop(LockThread& self) {
 // The eval breaker: a holder at a safe point.
 void GlobalLock::on_checkpoint(LockThread& self) {
   if (!self.holding) return;
-  if (self.mode == LockMode::Legacy) {
-    // Release every check interval and race to take it again at once: on a multicore the
-    // releasing thread usually wins, the waiter's wake-up was for nothing.
-    auto period = std::chrono::nanoseconds(int64_t(check_interval()) * kLegacyTickPicos / 1000);
-    Clock::time_point now = Clock::now();
-    if (now - self.held_since < period) return;
-    if (waiters_.load(std::memory_order_relaxed) == 0) {
-      // Nobody waits: Python 2's release and re-take of an uncontended lock were two
-      // atomic operations on its semaphore, so do no more than count the take. (A waiter
-      // arriving now waits for the next tick, as it would have behind the re-take.)
-      self.held_since = now;
-      count(self, stats_, &LockStats::acquisitions);
-      return;
-    }
-    std::unique_lock<std::mutex> lock(mutex_);
-    release_locked(self);
-    // From here on this thread wants the lock back: all of it is time waited in take,
-    // most of it inside unlock(), whose futex wake of the waiter is the old lock's cost.
-    Clock::time_point start = Clock::now();
-    lock.unlock();  // the window in which a woken waiter may win the race
-    lock.lock();
-    acquire(lock, self, 0, start);
+  uint32_t bits = self.interrupt->load(std::memory_order_relaxed);
+  if (bits & COREPOOL_INTERRUPT_DROP_REQUEST) {
+    drop_on_request(self);
     return;
   }
-  uint32_t bits = self.interrupt->load(std::memory_order_relaxed);
-  if (!(bits & COREPOOL_INTERRUPT_DROP_REQUEST)) return;
+  if (self.mode != LockMode::Legacy) return;
+  // Release every check interval and race to take it again at once: on a multicore the
+  // releasing thread usually wins, the waiter's wake-up was for nothing.
+  auto period = std::chrono::nanoseconds(int64_t(check_interval()) * kLegacyTickPicos / 1000);
+  Clock::time_point now = Clock::now();
+  if (now - self.held_since < period) return;
+  if (legacy_waiters_.load(std::memory_order_relaxed) == 0) {
+    // No Legacy thread waits: Python 2's release and re-take of an uncontended lock were
+    // two atomic operations on its semaphore, so do no more than count the take. (A waiter
+    // arriving now waits for the next tick, as it would have behind the re-take; a Modern
+    // waiter asks for a drop after its interval.)
+    self.held_since = now;
+    count(self, stats_, &LockStats::acquisitions);
+    return;
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  release_locked(self);
+  // From here on this thread wants the lock back: all of it is time waited in take,
+  // most of it inside unlock(), whose futex wake of the waiter is the old lock's cost.
+  Clock::time_point start = Clock::now();
+  lock.unlock();  // the window in which a woken waiter may win the race
+  lock.lock();
+  acquire(lock, self, 0, start);
+}
+
+void GlobalLock::drop_on_request(LockThread& self) {
   std::unique_lock<std::mutex> lock(mutex_);
   release_locked(self);
   // FORCE_SWITCHING: since the drop was forced, wait until another thread actually took

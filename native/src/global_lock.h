@@ -70,6 +70,8 @@ class GlobalLock {
   bool acquire(std::unique_lock<std::mutex>& lock, LockThread& self, uint32_t stop_bits,
                std::chrono::steady_clock::time_point start);
   void release_locked(LockThread& self);
+  // drop_gil() on a drop request, then take_gil() again (FORCE_SWITCHING in between).
+  void drop_on_request(LockThread& self);
 
   // One mutex guards everything below (CPython splits off switch_mutex; one is simpler
   // and lets a forced-switch wait see the waiter count it depends on).
@@ -81,9 +83,10 @@ class GlobalLock {
   uint64_t last_holder_ = 0;  // LockThread::id
   uint64_t switch_number_ = 0;
   uint64_t releases_ = 0;     // tells a waiter's release wake-up from other wake-ups
-  // Threads inside take(). Changed only under mutex_; atomic so that a Legacy holder's
-  // tick can see without the mutex that nobody waits.
-  std::atomic<uint32_t> waiters_{0};
+  uint32_t waiters_ = 0;  // threads inside take()
+  // Those of them in Legacy mode. Changed only under mutex_; atomic so that a Legacy
+  // holder's tick can see without the mutex that nobody it releases to waits.
+  std::atomic<uint32_t> legacy_waiters_{0};
   uint64_t next_id_ = 0;
   std::atomic<int64_t> interval_us_{5000};
   std::atomic<uint32_t> check_interval_{100};
