@@ -35,7 +35,7 @@ export type GlobalLockCounters = RawLockStats;
 export interface GlobalLockStats {
   /** Counters of the one process-wide lock. */
   overall: GlobalLockCounters;
-  /** Counters of each live pool with the lock on, by pool name. */
+  /** Counters of each live pool with the lock on, by pool name (pools sharing a name are summed). */
   pools: Record<string, GlobalLockCounters>;
 }
 
@@ -58,7 +58,23 @@ export function globalLockStats(): GlobalLockStats {
   for (const ref of lockPools) {
     const pool = ref.deref();
     if (pool === undefined) lockPools.delete(ref);
-    else if (!pool.isShutdown) pools[pool.name] = pool.lockStats();
+    else if (!pool.isShutdown) {
+      const mine = pool.lockStats();
+      const same = pools[pool.name];
+      pools[pool.name] = same === undefined ? mine : addCounters(same, mine);
+    }
   }
   return { overall: binding.globalLockStats(), pools };
+}
+
+/** Pools that share a name share an entry: counts add up, the longest wait is the longest. */
+function addCounters(a: GlobalLockCounters, b: GlobalLockCounters): GlobalLockCounters {
+  return {
+    switches: a.switches + b.switches,
+    dropRequests: a.dropRequests + b.dropRequests,
+    forcedWaits: a.forcedWaits + b.forcedWaits,
+    acquisitions: a.acquisitions + b.acquisitions,
+    waitNsTotal: a.waitNsTotal + b.waitNsTotal,
+    waitNsMax: Math.max(a.waitNsMax, b.waitNsMax),
+  };
 }

@@ -163,6 +163,17 @@ describe('global lock: API', () => {
     assert.ok('gl-api-b' in globalLockStats().pools);
   });
 
+  it('globalLockStats() sums the counters of pools that share a name', async () => {
+    const a = pool({ maxWorkers: 1, globalLock: true, name: 'gl-same' });
+    const b = pool({ maxWorkers: 1, globalLock: { mode: 'legacy' }, name: 'gl-same' });
+    await Promise.all([a.submit(kernels.sumRange, [1e6]), b.submit(kernels.sumRange, [1e6])]);
+    const [sa, sb, both] = [a.lockStats(), b.lockStats(), globalLockStats().pools['gl-same']!];
+    assert.equal(both.acquisitions, sa.acquisitions + sb.acquisitions);
+    assert.equal(both.waitNsTotal, sa.waitNsTotal + sb.waitNsTotal);
+    assert.equal(both.waitNsMax, Math.max(sa.waitNsMax, sb.waitNsMax));
+    assert.ok(sa.acquisitions >= 1 && sb.acquisitions >= 1);
+  });
+
   it('pools without the lock never touch it, even while a lock pool is busy', async () => {
     const locked = pool({ maxWorkers: 2, globalLock: true, name: 'gl-busy' });
     const free = pool({ maxWorkers: 2, name: 'gl-free' });
