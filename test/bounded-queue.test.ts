@@ -4,14 +4,7 @@
 import { strict as assert } from 'node:assert';
 
 import { Future, kernels, NativePool, PoolShutdownError, QueueFullError } from '../lib/index';
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
+import { until } from './helpers';
 
 describe('bounded queue', () => {
   let pool: NativePool | undefined;
@@ -113,7 +106,7 @@ describe('bounded queue', () => {
       const got: unknown = await pool.submitWhenReady(kernels.spin, [300]);
       const elapsed = performance.now() - t0;
       assert.ok(got instanceof Future, `resolved with ${String(got)} after ${elapsed.toFixed(0)} ms`);
-      assert.ok(elapsed < 150, `resolved after ${elapsed.toFixed(0)} ms: it waited for the task`);
+      assert.ok(!(got as Future<number>).done(), `resolved after ${elapsed.toFixed(0)} ms, with the task done: it waited for the task`);
       assert.ok((await got) > 0);
     });
     it('waits for room instead of failing', async () => {

@@ -15,6 +15,7 @@ import {
   NativePool,
   TimeoutError,
 } from '../lib/index';
+import { until } from './helpers';
 
 const root = path.resolve(__dirname, '..');
 const example = path.join(root, 'examples', 'custom-kernel');
@@ -76,14 +77,6 @@ function collatzMaxRef(lo: number, hi: number): number {
 }
 
 // Resolves when `pred` holds, polling; a bound on a mechanism, not a timing assertion.
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 describe('custom kernels (examples/custom-kernel)', function () {
   let addon: ExampleAddon;
 

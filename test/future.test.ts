@@ -5,16 +5,9 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 import { CancelledError, Future, kernels, NativePool, TimeoutError } from '../lib/index';
+import { until } from './helpers';
 
 const root = path.resolve(__dirname, '..');
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
 
 function predicates(f: Future<unknown>): [string, boolean, boolean, boolean] {
   return [f.state, f.done(), f.running(), f.cancelled()];

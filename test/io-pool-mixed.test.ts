@@ -6,18 +6,8 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 
 import { CancelledError, IoPool, kernels, NativePool, TaskGroup, TimeoutError, type Future, type TaskContext } from '../lib/index';
+import { sleep, until, untilAborted } from './helpers';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const untilAborted = (signal: AbortSignal): Promise<never> =>
-  new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const t0 = performance.now();
-  while (!cond()) {
-    if (performance.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(1);
-  }
-}
 
 describe('IoPool nested submission', () => {
   it('parents holding every slot lend them to the children they wait for (no deadlock)', async () => {

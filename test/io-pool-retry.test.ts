@@ -53,17 +53,26 @@ describe('IoPool retries', () => {
       assert.equal(io.stats().completed, 1);
     });
 
-    it('full jitter keeps every delay within (0, base]', async () => {
-      const io = new IoPool({ retry: { retries: 1, minDelayMs: 1000, jitter: true } });
-      let attempts = 0;
-      const f = io.submit(async () => {
-        if (++attempts === 1) throw new Error('once');
-        return attempts;
-      }, []);
-      await flush();
-      mock.timers.tick(1000);
-      await flush();
-      assert.equal(await f, 2);
+    it('full jitter scales the delay by (1 - random()): 1000 ms at random() = 0.5 waits 500 ms', async () => {
+      const random = mock.method(Math, 'random', () => 0.5);
+      try {
+        const io = new IoPool({ retry: { retries: 1, minDelayMs: 1000, jitter: true } });
+        let attempts = 0;
+        const f = io.submit(async () => {
+          if (++attempts === 1) throw new Error('once');
+          return attempts;
+        }, []);
+        await flush();
+        mock.timers.tick(499);
+        await flush();
+        assert.equal(attempts, 1, 'not retried before 500 ms');
+        mock.timers.tick(1);
+        await flush();
+        assert.equal(attempts, 2);
+        assert.equal(await f, 2);
+      } finally {
+        random.mock.restore();
+      }
     });
 
     it('the slot is free during the backoff delay', async () => {

@@ -3,12 +3,10 @@
 import assert from 'node:assert/strict';
 
 import { CancelledError, IoPool, PoolShutdownError, QueueFullError, TimeoutError, type TaskContext } from '../lib/index';
+import { sleep, untilAborted } from './helpers';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** A promise that ends only when the signal aborts (rejecting with its reason). */
-const untilAborted = (signal: AbortSignal): Promise<never> =>
-  new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
 
 describe('IoPool', () => {
   describe('tasks', () => {

@@ -1,5 +1,5 @@
 // The published package, as a user gets it: the tarball ships the prebuilt addon,
-// both entries (CommonJS and ESM) and the sources for a fallback build, and it installs
+// the CommonJS entry (which ESM imports too: Node reads its named exports) and the sources for a fallback build, and it installs
 // and runs on a machine with no compiler, loading the prebuild instead of building.
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
@@ -62,7 +62,7 @@ describe('packaging', function () {
     if (prebuilds(root).length === 0) {
       execFileSync('npx', ['prebuildify', '--napi', '--strip'], { cwd: root, stdio: 'inherit', env: cleanEnv() });
     }
-    // `npm pack` runs `prepare` (tsc + the ESM entry), so dist/ is fresh. Its scripts
+    // `npm pack` runs `prepare` (tsc), so dist/ is fresh. Its scripts
     // write to stdout too, so the JSON is found from the last line that opens an array.
     const out = check(
       spawnSync(npmCli, ['pack', '--json', '--pack-destination', tmp], { cwd: root, encoding: 'utf8', env: cleanEnv() }),
