@@ -70,10 +70,8 @@ uint32_t GlobalLock::check_interval() const {
   return check_interval_.load(std::memory_order_relaxed);
 }
 
-void GlobalLock::take(LockThread& self) {
-  Clock::time_point start = Clock::now();
-  std::unique_lock<std::mutex> lock(mutex_);
-  acquire(lock, self, 0, start);
+std::chrono::nanoseconds GlobalLock::legacy_period() const {
+  return std::chrono::nanoseconds(int64_t(check_interval()) * kLegacyTickPicos / 1000);
 }
 
 bool GlobalLock::take_unless(LockThread& self, uint32_t stop_bits) {
@@ -84,7 +82,8 @@ bool GlobalLock::take_unless(LockThread& self, uint32_t stop_bits) {
 
 void GlobalLock::wake_waiters() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (waiters_ > 0) cond_.notify_all();
+  if (waiters_ > legacy_waiters_) cond_.notify_all();
+  if (legacy_waiters_ > 0) legacy_cond_.notify_all();
 }
 
 // take_gil(). Called with mutex_ held; returns with it held.
@@ -107,11 +106,18 @@ bool GlobalLock::acquire(std::unique_lock<std::mutex>& lock, LockThread& self,
         switch_cond_.notify_all();
         return false;
       }
-      cond_.wait_until(lock, request_at);
+      std::condition_variable& cond = self.mode == LockMode::Legacy ? legacy_cond_ : cond_;
+      bool timed_out = cond.wait_until(lock, request_at) == std::cv_status::timeout;
       Clock::time_point now = Clock::now();
       interval = std::chrono::microseconds(interval_us_.load(std::memory_order_relaxed));
-      if (switch_number_ != saved_switchnum || releases_ != saved_releases) {
-        // CPython starts a new interval after every signalled wake-up.
+      // CPython starts a new interval after every signalled wake-up, and after a timeout
+      // asks for a drop unless the lock changed hands meanwhile. Legacy threads pass it
+      // among themselves at their ticks, which signal only Legacy waiters: to a Modern
+      // waiter they are one holder, whom it asks after one interval like any other.
+      bool changed_hands = switch_number_ != saved_switchnum &&
+                           !(self.mode == LockMode::Modern && holder_ != nullptr &&
+                             holder_->mode == LockMode::Legacy);
+      if (changed_hands || (!timed_out && releases_ != saved_releases)) {
         saved_switchnum = switch_number_;
         saved_releases = releases_;
         request_at = now + interval;
@@ -147,7 +153,7 @@ bool GlobalLock::acquire(std::unique_lock<std::mutex>& lock, LockThread& self,
   // RESET_GIL_DROP_REQUEST: a request aimed at us before we held the lock is stale.
   self.interrupt->fetch_and(~COREPOOL_INTERRUPT_DROP_REQUEST, std::memory_order_relaxed);
   if (self.mode == LockMode::Legacy) {
-    self.held_since = Clock::now();
+    self.tick_at = Clock::now() + legacy_period();
     self.interrupt->fetch_or(COREPOOL_INTERRUPT_TICK, std::memory_order_relaxed);
   }
   uint64_t waited = uint64_t(
@@ -157,15 +163,17 @@ bool GlobalLock::acquire(std::unique_lock<std::mutex>& lock, LockThread& self,
   return true;
 }
 
-// The first half of drop_gil(): unlock and signal one waiter. mutex_ held.
-void GlobalLock::release_locked(LockThread& self) {
+// The first half of drop_gil(): unlock and signal one waiter (a Legacy tick: one Legacy
+// waiter). mutex_ held.
+void GlobalLock::release_locked(LockThread& self, bool tick) {
   locked_ = false;
   holder_ = nullptr;
   self.holding = false;
   ++releases_;
   self.interrupt->fetch_and(~(COREPOOL_INTERRUPT_DROP_REQUEST | COREPOOL_INTERRUPT_TICK),
                             std::memory_order_relaxed);
-  if (waiters_ > 0) cond_.notify_one();
+  if (!tick && waiters_ > legacy_waiters_) cond_.notify_one();
+  else if (legacy_waiters_ > 0) legacy_cond_.notify_one();
 }
 
 void GlobalLock::drop(LockThread& self) {
@@ -185,20 +193,18 @@ void GlobalLock::on_checkpoint(LockThread& self) {
   if (self.mode != LockMode::Legacy) return;
   // Release every check interval and race to take it again at once: on a multicore the
   // releasing thread usually wins, the waiter's wake-up was for nothing.
-  auto period = std::chrono::nanoseconds(int64_t(check_interval()) * kLegacyTickPicos / 1000);
   Clock::time_point now = Clock::now();
-  if (now - self.held_since < period) return;
+  if (now < self.tick_at) return;
   if (legacy_waiters_.load(std::memory_order_relaxed) == 0) {
     // No Legacy thread waits: Python 2's release and re-take of an uncontended lock were
-    // two atomic operations on its semaphore, so do no more than count the take. (A waiter
-    // arriving now waits for the next tick, as it would have behind the re-take; a Modern
-    // waiter asks for a drop after its interval.)
-    self.held_since = now;
-    count(self, stats_, &LockStats::acquisitions);
+    // two atomic operations on its semaphore, which changed nothing; so nothing happens.
+    // (A waiter arriving now waits for the next tick, as it would have behind the
+    // re-take; a Modern waiter asks for a drop after its interval.)
+    self.tick_at = now + legacy_period();
     return;
   }
   std::unique_lock<std::mutex> lock(mutex_);
-  release_locked(self);
+  release_locked(self, /*tick=*/true);
   // From here on this thread wants the lock back: all of it is time waited in take,
   // most of it inside unlock(), whose futex wake of the waiter is the old lock's cost.
   Clock::time_point start = Clock::now();

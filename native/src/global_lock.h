@@ -33,8 +33,9 @@ struct LockThread {
   std::atomic<uint32_t>* interrupt = nullptr;  // the worker's interrupt word
   LockStats* pool_stats = nullptr;
   LockMode mode = LockMode::Modern;
-  // Legacy mode: when this thread last took the lock; ticks are counted in holding time.
-  std::chrono::steady_clock::time_point held_since{};
+  // Legacy mode: when this holder's check interval of ticks (counted in holding time)
+  // next runs out.
+  std::chrono::steady_clock::time_point tick_at{};
   bool holding = false;
   // Assigned by the lock on first use; unlike the address, never reused by a later
   // thread, so a new pool's worker is never mistaken for the last holder.
@@ -45,7 +46,7 @@ class GlobalLock {
  public:
   static GlobalLock& instance();  // the one process-wide lock
 
-  void take(LockThread& self);
+  void take(LockThread& self) { take_unless(self, 0); }
   // take() that gives up, returning false without the lock, once any of `stop_bits` is
   // set in the caller's interrupt word (a task cancelled or timed out before it ran).
   // wake_waiters() makes waiters look at their words at once rather than at their next
@@ -69,14 +70,16 @@ class GlobalLock {
   // holder re-taking at a tick starts wanting it as soon as it has released it).
   bool acquire(std::unique_lock<std::mutex>& lock, LockThread& self, uint32_t stop_bits,
                std::chrono::steady_clock::time_point start);
-  void release_locked(LockThread& self);
+  void release_locked(LockThread& self, bool tick = false);
+  std::chrono::nanoseconds legacy_period() const;  // check interval x tick
   // drop_gil() on a drop request, then take_gil() again (FORCE_SWITCHING in between).
   void drop_on_request(LockThread& self);
 
   // One mutex guards everything below (CPython splits off switch_mutex; one is simpler
   // and lets a forced-switch wait see the waiter count it depends on).
   std::mutex mutex_;
-  std::condition_variable cond_;         // gil->cond: the lock was released
+  std::condition_variable cond_;         // gil->cond: the lock was released (Modern waiters)
+  std::condition_variable legacy_cond_;  // the same for Legacy waiters, whom ticks wake
   std::condition_variable switch_cond_;  // FORCE_SWITCHING: another thread took it / left
   bool locked_ = false;
   LockThread* holder_ = nullptr;

@@ -213,9 +213,11 @@ void ThreadPool::worker_main(Worker& w) {
 
 int ThreadPool::run_task(Worker& w, Task& t) {
   HostContext hc{{&kHostApi, reinterpret_cast<const uint32_t*>(&w.interrupt)}, &w, &t.error};
-  // A task cancelled or timed out while its worker waits for the lock never runs.
+  // A task cancelled or timed out while its worker waits for the lock, or just before it
+  // starts, never runs (a kernel without checkpoints would otherwise run to the end).
   int rc = COREPOOL_STOPPED;
-  if (!options_.global_lock || GlobalLock::instance().take_unless(w.lock_thread, kStopBits))
+  if ((!options_.global_lock || GlobalLock::instance().take_unless(w.lock_thread, kStopBits)) &&
+      !(w.interrupt.load(std::memory_order_relaxed) & kStopBits))
     rc = run_items(hc, t);
   if (w.lock_thread.holding) GlobalLock::instance().drop(w.lock_thread);
   t.finished = Clock::now();
