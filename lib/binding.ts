@@ -75,7 +75,7 @@ export interface RawPool {
   takeOldest(): number;
   cancelQueued(): number[];
   cancelRunning(): void;
-  /** -1 unknown id, 0 not taken by a worker (yet), 1 taken (running, or finished since). */
+  /** -1 unknown id, Status.Queued not taken by a worker (yet), Status.Running taken (running, or finished since). */
   state(id: number): number;
   counts(): [queued: number, active: number, workers: number];
   lockStats(): RawLockStats;

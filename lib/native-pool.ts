@@ -17,6 +17,7 @@ import {
   orderedMap,
   ShutdownOptions,
   SubmitOptions,
+  NO_ARGS,
 } from './executor';
 import { describe, Future, FutureOwner, resolveWithFuture } from './future';
 import { registerLockPool } from './global-lock';
@@ -75,7 +76,6 @@ const R_BOOL = ResultKind.Bool;
 const R_UNDEFINED = ResultKind.Undefined;
 // Record layouts, as local constants: module imports are getters under some loaders.
 const COMPLETION_FIELDS = RECORD_FIELDS;
-const NO_ARGS: readonly unknown[] = Object.freeze([]);
 const SUBMIT_HEADER = HEADER;
 // Per-slot shape of the result, for map's chunks.
 const CHUNK = 1; // several items: results come back together (see chunkResults)
@@ -105,7 +105,6 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   private batchObjects: unknown[] = [];
   private batchCount = 0;
   private flushScheduled = false;
-  private inflight = 0;
   private closed = false;
   private shuttingDown = false;
   private idleWaiters: (() => void)[] = [];
@@ -226,7 +225,8 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       }
     }
     this.flush();
-    if (cancelQueued) for (const id of this.raw.cancelQueued()) this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
+    // Settling the last task closes the pool (finishSlot -> onIdle), hence the !closed checks.
+    if (cancelQueued && !this.closed) for (const id of this.raw.cancelQueued()) this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
     // Running tasks stop at their next checkpoint and come back CANCELLED.
     if (opts.cancelRunning && !this.closed) this.raw.cancelRunning();
     for (const wake of this.roomWaiters.splice(0)) wake();
@@ -275,9 +275,9 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   liveState(future: Future<unknown>): 'PENDING' | 'RUNNING' {
     const id = future._key;
     if (this.slotFuture[id] !== future || !this.sent(id) || this.closed) return 'PENDING';
-    // 1: a worker took it. It stays RUNNING until it settles here, also once it has
+    // A worker took it. It stays RUNNING until it settles here, also once it has
     // finished natively and its completion is on its way.
-    return this.raw.state(id) === 1 ? 'RUNNING' : 'PENDING';
+    return this.raw.state(id) === Status.Running ? 'RUNNING' : 'PENDING';
   }
 
   /** @internal */
@@ -331,7 +331,6 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     else for (let k = 0; k < items.length; k++) p = this.writeArgs(kernel, items[k] as readonly unknown[], p);
     this.batchLength = p;
     this.batchCount++;
-    this.inflight++;
     if (this.batchLength >= FLUSH_AT) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -417,7 +416,6 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     if (this.roomWaiters.length > 0) {
       for (const wake of this.roomWaiters.splice(0)) wake();
     }
-    if (this.inflight === 0) this.onIdle();
   };
 
   /** Settles slot `id`. `value` is the number, boolean or index into `objects` that the
@@ -429,7 +427,9 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     this.slotFuture[id] = undefined;
     this.slotKernel[id] = undefined;
     this.freeIds.push(id);
-    this.inflight--;
+    // Every way a task ends passes here (completions, cancels before a worker took it,
+    // discardOldest, shutdown), so the pool notices here that it has become idle.
+    if (this.inflight === 0) this.onIdle();
     if (runNs > 0) {
       this.runNsTotal += runNs;
       this.runTime.record(Math.max(1, Math.round(runNs)));
@@ -442,7 +442,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
         const kind = kernel.resultKind;
         const shape = this.slotFlags[id]!;
         let result: unknown;
-        if (shape === CHUNK) result = chunkResults(kind, objects![value]);
+        if (shape === CHUNK) result = kind === R_UNDEFINED ? new Array<undefined>(value).fill(undefined) : chunkResults(kind, objects![value]);
         else {
           if (kind === R_NUMBER) result = value;
           else if (kind === R_BOOL) result = value !== 0;
@@ -490,12 +490,21 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
           return Future.failed(kernel.name, new KernelError(kernel.name, (error as Error).message));
         }
       case 'discardOldest': {
-        this.flush();
-        const id = this.raw.takeOldest();
+        // The native queue's head is older than anything unsent; flush only if it is empty.
+        let id = this.raw.takeOldest();
+        if (id < 0) {
+          this.flush();
+          id = this.raw.takeOldest();
+        }
         if (id >= 0) this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
         return undefined;
       }
     }
+  }
+
+  /** Tasks submitted and not yet settled: every slot id handed out and not yet free. */
+  private get inflight(): number {
+    return this.slotFuture.length - this.freeIds.length;
   }
 
   private whenIdle(): Promise<void> {
@@ -516,13 +525,13 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   }
 }
 
-/** A chunk's results: scalar kinds arrive as one Float64Array (see pool_object.cc). */
+/** A chunk's results: numbers and booleans arrive as one Float64Array (see
+ * pool_object.cc), other kinds as an array of values; undefined ones only as a count. */
 function chunkResults(kind: ResultKind, raw: unknown): unknown[] {
   if (!(raw instanceof Float64Array)) return raw as unknown[];
   const out = new Array<unknown>(raw.length);
   if (kind === R_NUMBER) for (let i = 0; i < raw.length; i++) out[i] = raw[i];
-  else if (kind === R_BOOL) for (let i = 0; i < raw.length; i++) out[i] = raw[i] !== 0;
-  else out.fill(undefined);
+  else for (let i = 0; i < raw.length; i++) out[i] = raw[i] !== 0;
   return out;
 }
 

@@ -21,7 +21,7 @@ struct Interval {  // sets the switch interval for one test, restores 5 ms after
 };
 
 // Two probes for `ms` on 2 workers; returns the overlaps seen.
-uint64_t probe_pair(bool lock, LockMode mode, double ms, ThreadPool** keep = nullptr) {
+uint64_t probe_pair(bool lock, LockMode mode, double ms) {
   tk::probe_overlaps = 0;
   tk::probe_inside = 0;
   Sink sink;
@@ -33,7 +33,6 @@ uint64_t probe_pair(bool lock, LockMode mode, double ms, ThreadPool** keep = nul
     CHECK(t->status == TaskStatus::Ok);
     CHECK_MSG(t->results()[0].number > 10, "each probe made progress");
   }
-  (void)keep;
   return tk::probe_overlaps.load();
 }
 }  // namespace

@@ -36,13 +36,8 @@ void stress(uint32_t seed) {
   GlobalLock::instance().set_switch_interval(200us);
   std::mt19937 rng(seed);
   Sink sink;
-  ThreadPool::Options free_opts, lock_opts;
-  free_opts.workers = 3;
-  free_opts.name = "free";
-  lock_opts.workers = 2;
-  lock_opts.name = "locked";
-  lock_opts.global_lock = true;
-  ThreadPool pools[2] = {ThreadPool(free_opts, sink.fn()), ThreadPool(lock_opts, sink.fn())};
+  ThreadPool pools[2] = {ThreadPool(pool_options("free", 3, false), sink.fn()),
+                         ThreadPool(pool_options("locked", 2, true), sink.fn())};
   // Submitted tasks stay alive until the end (the sink keeps them), so any of them may
   // be cancelled at any time.
   std::vector<std::pair<Task*, int>> submitted;

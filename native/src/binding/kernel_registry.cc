@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
+#include "../kernels/limits.h"
 #include "../kernels/registry.h"
 
 namespace corepool {
@@ -122,16 +124,18 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
     Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
     return false;
   };
+  auto out_of_range = [&](const char* what) {
+    Napi::RangeError::New(env, std::string(kernel->name) + ": argument '" + spec.name + "' " + what)
+        .ThrowAsJavaScriptException();
+    return false;
+  };
   switch (spec.kind) {
     case COREPOOL_ARG_NUMBER:
     case COREPOOL_ARG_INT: {
       if (!value.IsNumber()) return fail("a number");
       double d = value.As<Napi::Number>().DoubleValue();
       if (!std::isfinite(d) || d < spec.min || d > spec.max) {
-        Napi::RangeError::New(env, std::string(kernel->name) + ": argument '" + spec.name +
-                                       "' is out of range")
-            .ThrowAsJavaScriptException();
-        return false;
+        return out_of_range("is out of range");
       }
       if (spec.kind == COREPOOL_ARG_INT) {
         if (std::trunc(d) != d) return fail("an integer");
@@ -160,10 +164,7 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
       size_t length = ta.ElementLength();
       void* data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
       if (double(length) < spec.min || double(length) > spec.max) {
-        Napi::RangeError::New(env, std::string(kernel->name) + ": argument '" + spec.name +
-                                       "' has a length out of range")
-            .ThrowAsJavaScriptException();
-        return false;
+        return out_of_range("has a length out of range");
       }
       out.view.data = data;
       out.view.length = length;
@@ -174,12 +175,10 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
       size_t length = 0;
       napi_get_value_string_utf8(env, value, nullptr, 0, &length);
       if (double(length) < spec.min || double(length) > spec.max) {
-        Napi::RangeError::New(env, std::string(kernel->name) + ": argument '" + spec.name +
-                                       "' has a UTF-8 length out of range")
-            .ThrowAsJavaScriptException();
-        return false;
+        return out_of_range("has a UTF-8 length out of range");
       }
-      std::unique_ptr<char[]> copy(new char[length + 1]);
+      std::unique_ptr<char[]> copy(new (std::nothrow) char[length + 1]);
+      if (!copy) return out_of_range("is too long to copy (out of memory)");
       napi_get_value_string_utf8(env, value, copy.get(), length + 1, &length);
       out.view.data = copy.get();
       out.view.length = length;
@@ -192,19 +191,13 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
         bool lossless = false;
         napi_get_value_bigint_int64(env, value, &v, &lossless);
         if (!lossless || double(v) < spec.min || double(v) > spec.max) {
-          Napi::RangeError::New(env, std::string(kernel->name) + ": argument '" + spec.name +
-                                         "' is out of range")
-              .ThrowAsJavaScriptException();
-          return false;
+          return out_of_range("is out of range");
         }
       } else if (value.IsNumber()) {
         double d = value.As<Napi::Number>().DoubleValue();
         if (!std::isfinite(d) || std::trunc(d) != d) return fail("a bigint or an integer");
-        if (d < spec.min || d > spec.max || d > 9007199254740991.0) {
-          Napi::RangeError::New(env, std::string(kernel->name) + ": argument '" + spec.name +
-                                         "' is out of range")
-              .ThrowAsJavaScriptException();
-          return false;
+        if (d < spec.min || d > spec.max || d > kMaxSafeInteger) {
+          return out_of_range("is out of range");
         }
         v = int64_t(d);
       } else {

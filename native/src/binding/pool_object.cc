@@ -303,7 +303,7 @@ Napi::Value PoolObject::State(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id = info[0].As<Napi::Number>().Uint32Value();
   if (closed_ || id >= slots_.size() || slots_[id].task == nullptr) return Napi::Number::New(env, -1);
-  return Napi::Number::New(env, pool_->taken(slots_[id].task) ? 1 : 0);
+  return Napi::Number::New(env, int(pool_->taken(slots_[id].task) ? TaskStatus::Running : TaskStatus::Queued));
 }
 
 Napi::Value PoolObject::Counts(const Napi::CallbackInfo& info) {
@@ -337,10 +337,16 @@ void PoolObject::on_completions(std::vector<std::unique_ptr<Task>>& done) {
   size_t i = 0;
   while (i < done.size()) {
     Napi::Array objects = Napi::Array::New(env);
+    uint32_t object_count = 0;
     uint32_t n = 0;
     for (; i < done.size() && n < record_capacity_; ++i, ++n) {
       Task& t = *done[i];
       double* r = records_ + size_t(n) * kCompletionFields;
+      // A value that is not a number travels in `objects`; the record holds its index.
+      auto pass_object = [&](napi_value v) {
+        r[2] = object_count;
+        objects.Set(object_count++, v);
+      };
       r[0] = t.id;
       r[1] = double(int(t.status));
       r[2] = 0;
@@ -348,35 +354,32 @@ void PoolObject::on_completions(std::vector<std::unique_ptr<Task>>& done) {
       r[4] = t.finished > t.started ? double((t.finished - t.started).count()) : 0;
       if (t.status == TaskStatus::Ok) {
         corepool_result_kind kind = t.kernel->result;
-        if (t.items > 1 && (kind == COREPOOL_RESULT_NUMBER || kind == COREPOOL_RESULT_BOOL ||
-                            kind == COREPOOL_RESULT_UNDEFINED)) {
+        if (t.items > 1 && kind == COREPOOL_RESULT_UNDEFINED) {
+          r[2] = t.items;  // nothing to carry but how many
+        } else if (t.items > 1 && (kind == COREPOOL_RESULT_NUMBER || kind == COREPOOL_RESULT_BOOL)) {
           // Scalar results of a chunk travel as one Float64Array, not one JS value each.
           Napi::Float64Array values = Napi::Float64Array::New(env, t.items);
           double* out = values.Data();
           const corepool_result* results = t.results();
           if (kind == COREPOOL_RESULT_NUMBER)
             for (uint32_t k = 0; k < t.items; ++k) out[k] = results[k].number;
-          else if (kind == COREPOOL_RESULT_BOOL)
+          else
             for (uint32_t k = 0; k < t.items; ++k) out[k] = results[k].boolean ? 1 : 0;
-          r[2] = objects.Length();
-          objects.Set(objects.Length(), values);
+          pass_object(values);
         } else if (t.items > 1) {
           Napi::Array values = Napi::Array::New(env, t.items);
           for (uint32_t k = 0; k < t.items; ++k)
             values.Set(k, result_to_js(env, kind, t.results()[k]));
-          r[2] = objects.Length();
-          objects.Set(objects.Length(), values);
+          pass_object(values);
         } else if (kind == COREPOOL_RESULT_NUMBER) {
           r[2] = t.inline_result.number;
         } else if (kind == COREPOOL_RESULT_BOOL) {
           r[2] = t.inline_result.boolean ? 1 : 0;
         } else if (kind != COREPOOL_RESULT_UNDEFINED) {
-          r[2] = objects.Length();
-          objects.Set(objects.Length(), result_to_js(env, kind, t.inline_result));
+          pass_object(result_to_js(env, kind, t.inline_result));
         }
       } else if (t.status == TaskStatus::Error) {
-        r[2] = objects.Length();
-        objects.Set(objects.Length(), Napi::String::New(env, t.error));
+        pass_object(Napi::String::New(env, t.error));
       }
       if (t.id < slots_.size() && slots_[t.id].task == &t) release_slot(t.id);
     }

@@ -6,12 +6,11 @@
 // holder.
 #include <sched.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <thread>
 
 #include "registry.h"
+#include "sliced_sleep.h"
 
 namespace corepool {
 namespace {
@@ -27,13 +26,7 @@ int blocking_call(corepool_ctx* ctx, std::chrono::duration<double, std::micro> l
     sched_yield();  // a real, instant system call, like recv() on a ready socket
     return COREPOOL_OK;
   }
-  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(length);
-  constexpr auto kSlice = std::chrono::milliseconds(1);
-  for (auto now = Clock::now(); now < end; now = Clock::now()) {
-    if (corepool_checkpoint(ctx)) return COREPOOL_STOPPED;
-    std::this_thread::sleep_for(std::min<Clock::duration>(end - now, kSlice));
-  }
-  return COREPOOL_OK;
+  return sliced_sleep(ctx, Clock::now() + std::chrono::duration_cast<Clock::duration>(length));
 }
 
 int run_io_loop(corepool_ctx* ctx, const corepool_value* args, corepool_result* result) {

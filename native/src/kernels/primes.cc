@@ -11,7 +11,7 @@ namespace {
 // 64 loop steps (128 divisions, ~0.25 us) between checkpoints: finer than the legacy
 // global lock's 100-tick period (1.25 us), which can release only here. A checkpoint
 // is one relaxed load, so the cadence costs nothing measurable when the lock is off.
-constexpr uint64_t kDivisionsPerCheckpoint = 64;
+constexpr uint64_t kStepsPerCheckpoint = 64;
 
 // The trial-division loop over divisors 5, 7, 11, 13, ... (6k +- 1) up to sqrt(n).
 // Instantiated for 32-bit numbers too: the same algorithm, but a 32-bit division costs
@@ -20,7 +20,7 @@ template <typename Int>
 int trial_divide(corepool_ctx* ctx, Int n, Int limit, uint64_t& budget) {
   for (Int i = 5; i <= limit; i += 6) {
     if (n % i == 0 || n % (i + 2) == 0) return 0;
-    if (++budget == kDivisionsPerCheckpoint) {
+    if (++budget == kStepsPerCheckpoint) {
       budget = 0;
       if (corepool_checkpoint(ctx)) return -1;
     }
@@ -28,7 +28,7 @@ int trial_divide(corepool_ctx* ctx, Int n, Int limit, uint64_t& budget) {
   return 1;
 }
 
-// 1 prime, 0 composite, -1 stopped at a checkpoint. `budget` carries the division count
+// 1 prime, 0 composite, -1 stopped at a checkpoint. `budget` carries the step count
 // across calls so that countPrimes over many small numbers checkpoints just as often.
 int is_prime(corepool_ctx* ctx, uint64_t n, uint64_t& budget) {
   if (n < 2) return 0;
@@ -37,8 +37,8 @@ int is_prime(corepool_ctx* ctx, uint64_t n, uint64_t& budget) {
   uint64_t limit = static_cast<uint64_t>(std::sqrt(static_cast<double>(n)));
   while (limit * limit > n) --limit;
   while ((limit + 1) * (limit + 1) <= n) ++limit;
-  // limit + 2 must not overflow the loop's type either.
-  if (n <= UINT32_MAX && limit + 8 <= UINT32_MAX)
+  // (limit + 6 cannot overflow: limit < 2^16 here.)
+  if (n <= UINT32_MAX)
     return trial_divide<uint32_t>(ctx, uint32_t(n), uint32_t(limit), budget);
   return trial_divide<uint64_t>(ctx, n, limit, budget);
 }
@@ -60,7 +60,7 @@ int run_count_primes(corepool_ctx* ctx, const corepool_value* args, corepool_res
     int r = is_prime(ctx, n, budget);
     if (r < 0) return COREPOOL_STOPPED;
     count += r;
-    if (++budget >= kDivisionsPerCheckpoint) {
+    if (++budget >= kStepsPerCheckpoint) {
       budget = 0;
       if (corepool_checkpoint(ctx)) return COREPOOL_STOPPED;
     }

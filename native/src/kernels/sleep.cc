@@ -1,12 +1,11 @@
 // sleep(ms): a blocking wait that stands for blocking IO. It releases the global lock
 // for its duration (Py_BEGIN_ALLOW_THREADS) and wakes every millisecond to check its
 // task's cancel flag and deadline, so that it stops like any other kernel.
-#include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "limits.h"
 #include "registry.h"
+#include "sliced_sleep.h"
 
 namespace corepool {
 namespace {
@@ -15,16 +14,8 @@ int run_sleep(corepool_ctx* ctx, const corepool_value* args, corepool_result*) {
   using Clock = std::chrono::steady_clock;
   auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                 std::chrono::duration<double, std::milli>(args[0].number));
-  constexpr auto kSlice = std::chrono::milliseconds(1);
-  int rc = COREPOOL_OK;
   corepool_blocking_begin(ctx);
-  for (auto now = Clock::now(); now < end; now = Clock::now()) {
-    if (corepool_checkpoint(ctx)) {
-      rc = COREPOOL_STOPPED;
-      break;
-    }
-    std::this_thread::sleep_for(std::min<Clock::duration>(end - now, kSlice));
-  }
+  int rc = sliced_sleep(ctx, end);
   corepool_blocking_end(ctx);
   return rc;
 }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "limits.h"
 #include "registry.h"
 
 namespace corepool {
@@ -74,7 +75,7 @@ int run_sort(corepool_ctx* ctx, const corepool_value* args, corepool_result*) {
   return stopped ? COREPOOL_STOPPED : COREPOOL_OK;
 }
 
-const corepool_arg_spec kSortArgs[] = {{"array", COREPOOL_ARG_FLOAT64S, 0, 9007199254740991.0}};
+const corepool_arg_spec kSortArgs[] = {{"array", COREPOOL_ARG_FLOAT64S, 0, kMaxSafeInteger}};
 
 }  // namespace
 
