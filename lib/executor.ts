@@ -75,10 +75,7 @@ export const SUBMIT_OPTION_KEYS: readonly string[] = ['timeout', 'runTimeout', '
 export function checkSubmitOptions(options: SubmitOptions | undefined, known = SUBMIT_OPTION_KEYS): CheckedSubmitOptions {
   options = checkOptions(options, known, 'submit');
   if (options === undefined) return NO_OPTIONS;
-  const signal = options.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
-  }
+  const signal = checkSignal(options.signal);
   return {
     timeout: checkTimeout(options.timeout, 'options.timeout'),
     runTimeout: checkTimeout(options.runTimeout, 'options.runTimeout'),
@@ -95,6 +92,16 @@ export function checkCount(value: unknown, name: string, min: number, fallback: 
   if (value < min) throw new RangeError(`${name} must be >= ${min}, got ${value}`);
   return value;
 }
+
+function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  return signal;
+}
+
+/** The arguments of a task that takes none; shared, never written. */
+export const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 export function checkShutdownOptions(options: ShutdownOptions | undefined): Required<ShutdownOptions> {
   checkOptions(options, ['wait', 'cancelFutures', 'cancelRunning'], 'shutdown');
@@ -162,10 +169,7 @@ export function orderedMap<R, A = unknown[]>(
   const chunkFill = 8 * chunksize * Math.max(1, parallelism);
   const buffersize = checkCount(options?.buffersize, 'options.buffersize', 1, Math.max(4096, chunkFill));
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
-  const signal = options?.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
-  }
+  const signal = checkSignal(options?.signal);
   return flatten(mapInOrder(toArgs, submitChunk, items, chunksize, buffersize, timeout, signal));
 }
 

@@ -31,6 +31,7 @@ import {
   orderedMap,
   ShutdownOptions,
   SubmitOptions,
+  NO_ARGS,
 } from './executor';
 import { describe, Future, FutureOwner, resolveWithFuture } from './future';
 import { PriorityQueue } from './priority-queue';
@@ -252,7 +253,7 @@ export class IoPool implements Executor<AnyIoTask> {
     if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
     return new Promise<Future<R>>((resolve, reject) => {
       const attempt = (): void => {
-        if (this.wouldQueue() && this.queued >= this.maxQueue && !this.shuttingDown) {
+        if (this.queueFull() && !this.shuttingDown) {
           this.roomWaiters.push(attempt);
           return;
         }
@@ -385,7 +386,7 @@ export class IoPool implements Executor<AnyIoTask> {
     }
     if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
     if (parent !== undefined && parent.state !== RUNNING) parent = undefined;
-    if (this.queued >= this.maxQueue && this.wouldQueue()) this.onQueueFull();
+    if (this.queueFull()) this.onQueueFull();
 
     const rec = new TaskRecord(this, fn, args, priority, retry, parent, performance.now(), runTimeout);
     const future = new Future<unknown>(name ?? taskName(fn), rec);
@@ -428,6 +429,11 @@ export class IoPool implements Executor<AnyIoTask> {
 
   private wouldQueue(): boolean {
     return this.queued > 0 || this.paused || this.slotsUsed >= this.maxConcurrency || (this.rate !== undefined && this.rate.wait(performance.now()) > 0);
+  }
+
+  /** Would one more task have to wait beyond maxQueue? */
+  private queueFull(): boolean {
+    return this.queued >= this.maxQueue && this.wouldQueue();
   }
 
   private onQueueFull(): void {
@@ -700,7 +706,7 @@ export class IoPool implements Executor<AnyIoTask> {
     this.lenders.delete(rec);
     rec.children = undefined;
     rec.childQueue = undefined;
-    rec.args = EMPTY;
+    rec.args = NO_ARGS;
     this.live--;
     if (rec.prev !== undefined) rec.prev.next = rec.next;
     else this.liveHead = rec.next;
@@ -741,7 +747,6 @@ export class IoPool implements Executor<AnyIoTask> {
   }
 }
 
-const EMPTY: readonly unknown[] = Object.freeze([]);
 
 function checkTask(task: unknown, caller: string): void {
   if (typeof task !== 'function') throw new TypeError(`${caller}: task must be a function (ctx, ...args) => value or Promise, got ${describe(task)}`);

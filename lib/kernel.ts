@@ -21,6 +21,7 @@ export class Kernel<A extends readonly unknown[], R> {
    * strings; sizes) instead of as a number in it */
   readonly byObject: readonly boolean[];
   private readonly rules: readonly ArgsRule[];
+  private readonly checks: readonly ArgCheck[];
 
   /** @internal */
   constructor(raw: RawKernel, rules: readonly ArgsRule[] = []) {
@@ -31,6 +32,7 @@ export class Kernel<A extends readonly unknown[], R> {
     this.resultKind = raw.result;
     this.byObject = raw.args.map((s) => s.kind >= ArgKind.Bytes);
     this.rules = rules;
+    this.checks = raw.args.map((spec) => argCheck(this.name, spec));
   }
 
   /** Throws TypeError/RangeError naming the argument if `args` do not fit. */
@@ -43,7 +45,7 @@ export class Kernel<A extends readonly unknown[], R> {
         `${this.name} takes ${this.arity} argument(s) (${this.specs.map((s) => s.name).join(', ')}), got ${args.length}`,
       );
     }
-    for (let i = 0; i < this.arity; i++) checkArg(this.name, this.specs[i]!, args[i]);
+    for (let i = 0; i < this.arity; i++) checkArg(this.checks[i]!, args[i]);
     for (const rule of this.rules) {
       const error = rule(args);
       if (error !== undefined) throw error;
@@ -52,7 +54,7 @@ export class Kernel<A extends readonly unknown[], R> {
 
   /** For one-argument kernels: checks `value` as that argument and returns it. */
   validateValue(value: unknown): unknown {
-    checkArg(this.name, this.specs[0]!, value);
+    checkArg(this.checks[0]!, value);
     if (this.rules.length > 0) this.validate([value]);
     return value;
   }
@@ -79,8 +81,25 @@ function maxAsBigInt(max: number): bigint {
   return max >= 9223372036854775807 ? 9223372036854775807n : BigInt(Math.floor(max));
 }
 
-function checkArg(kernel: string, spec: RawArgSpec, value: unknown): void {
-  const where = `${kernel}: argument '${spec.name}'`;
+/** What checking one argument needs, built once per kernel: the hot path allocates nothing. */
+interface ArgCheck {
+  spec: RawArgSpec;
+  where: string; // the start of every error message
+  lo: bigint; // Size bounds as bigints (0n for other kinds)
+  hi: bigint;
+}
+
+function argCheck(kernel: string, spec: RawArgSpec): ArgCheck {
+  const size = spec.kind === ArgKind.Size;
+  return {
+    spec,
+    where: `${kernel}: argument '${spec.name}'`,
+    lo: size ? BigInt(Math.ceil(spec.min)) : 0n,
+    hi: size ? maxAsBigInt(spec.max) : 0n,
+  };
+}
+
+function checkArg({ spec, where, lo, hi }: ArgCheck, value: unknown): void {
   switch (spec.kind) {
     case ArgKind.Number:
     case ArgKind.Int: {
@@ -115,8 +134,8 @@ function checkArg(kernel: string, spec: RawArgSpec, value: unknown): void {
         throw new TypeError(`${where} must be a bigint or an integer, got ${describe(value)}`);
       }
       // Compared as bigints: the bounds may pass Number.MAX_SAFE_INTEGER.
-      const v = BigInt(value);
-      if (v < BigInt(Math.ceil(spec.min)) || v > maxAsBigInt(spec.max)) {
+      const v = typeof value === 'bigint' ? value : BigInt(value);
+      if (v < lo || v > hi) {
         throw new RangeError(`${where} must be between ${spec.min} and ${spec.max}, got ${v}`);
       }
       return;

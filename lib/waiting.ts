@@ -36,7 +36,7 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
   const list = [...toSet(futures, 'asCompleted')];
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
   const deadline = timeout === undefined ? undefined : performance.now() + timeout;
-  const ready: Future<T>[] = [];
+  const ready: Future<T>[] = []; // in completion order; ready[yielded] is the next to hand out
   let wake: (() => void) | undefined;
   const onDone = (f: Future<T>): void => {
     ready.push(f);
@@ -50,7 +50,7 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
   const next = async (): Promise<IteratorResult<Future<T>, undefined>> => {
     if (timedOut) throw timedOut;
     if (yielded >= list.length) return { value: undefined, done: true };
-    if (ready.length === 0) {
+    if (ready.length === yielded) {
       await new Promise<void>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
         wake = () => {
@@ -67,8 +67,7 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
         }
       });
     }
-    yielded++;
-    return { value: ready.shift()!, done: false };
+    return { value: ready[yielded++]!, done: false };
   };
   const iterator: AsyncIterableIterator<Future<T>> = {
     next,
