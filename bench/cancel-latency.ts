@@ -3,14 +3,10 @@
 // from the task's deadline until its Future rejects with TimeoutError. Both for a
 // spin(10000) task, which checkpoints every 256 iterations, over ~30 runs.
 import { CancelledError, kernels, NativePool, TimeoutError } from '../lib/index';
+import { percentile } from './stats';
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const TIMEOUT_MS = 50;
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
 
 async function untilRunning(f: { running(): boolean; done(): boolean }): Promise<void> {
   while (!f.running() && !f.done()) await new Promise((r) => setImmediate(r));

@@ -143,24 +143,15 @@ export interface IoContender {
   start(concurrency: number): Promise<IoRunner>;
 }
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface IoPoolLike {
-  submit(task: (ctx: unknown, ms: number) => Promise<void>, args: [number]): PromiseLike<unknown>;
-  shutdown(): Promise<void>;
-}
-type IoPoolCtor = new (opts: { maxConcurrency: number; name?: string }) => IoPoolLike;
-
-// IoPool is optional: it may not be exported by this corepool build.
-const ioPoolCtor = (): IoPoolCtor | undefined => (corepoolModule.corepool as unknown as { IoPool?: IoPoolCtor }).IoPool;
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const ioContenders: IoContender[] = [
   {
     id: 'corepool-iopool',
     label: 'corepool IoPool (async)',
-    available: () => (ioPoolCtor() ? corepoolVersion() : { ok: false, reason: 'IoPool not exported by this corepool', install: 'upgrade corepool' }),
+    available: corepoolVersion,
     async start(concurrency) {
-      const pool = new (ioPoolCtor()!)({ maxConcurrency: concurrency, name: 'bench-io' });
+      const pool = new corepoolModule.corepool.IoPool({ maxConcurrency: concurrency, name: 'bench-io' });
       return { run: (ms) => pool.submit((_ctx, t) => delay(t), [ms]), close: () => pool.shutdown() };
     },
   },

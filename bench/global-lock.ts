@@ -8,6 +8,7 @@ import * as path from 'node:path';
 
 import { corepool, kernels, NativePool } from './corepool';
 import type { Future } from './corepool';
+import { mdTable } from './report';
 import { median } from './stats';
 
 const { setSwitchInterval, setCheckInterval } = corepool;
@@ -63,9 +64,7 @@ async function stopSpinners(spins: Future<number>[]): Promise<void> {
 }
 
 function table(header: string[], rows: (string | number)[][]): void {
-  out(`| ${header.join(' | ')} |`);
-  out(`|${header.map(() => '---').join('|')}|`);
-  for (const r of rows) out(`| ${r.join(' | ')} |`);
+  out(mdTable(header, rows));
   out();
 }
 const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2));
@@ -212,20 +211,23 @@ async function f5(): Promise<void> {
 async function f6(): Promise<void> {
   out('## F6: one task alone, global lock vs no lock (sumRange(2^27))');
   out();
-  // Fresh pools for every sample (a worker tends to stay on the vCPU it started on), and
-  // the overhead is the median of each pair's difference: this shared VM's speed drifts by
-  // 10-15% over seconds, more than the effect measured, but not between a pair's two runs.
-  // Which of the two runs first alternates.
+  // Fresh pools for every sample (a worker tends to stay on the vCPU it started on, and
+  // the two vCPUs of this shared VM can differ by 10-15%), the overhead is the median of
+  // each pair's difference (the VM's speed drifts over seconds, not within a pair), and
+  // which pool is created first and which runs first alternate.
   const lock: number[] = [];
   const free: number[] = [];
   const overhead: number[] = [];
   for (let i = 0; i < Math.max(RUNS, 15); i++) {
+    const specs = [
+      { workers: 1, lock: true, name: 'f6-lock' },
+      { workers: 1, lock: false, name: 'f6-free' },
+    ];
     await withPools(
-      [
-        { workers: 1, lock: true, name: 'f6-lock' },
-        { workers: 1, lock: false, name: 'f6-free' },
-      ],
-      async ([locked, unlocked]) => {
+      i % 4 < 2 ? specs : specs.reverse(),
+      async (pools) => {
+        const locked = pools.find((p) => p.globalLock !== false);
+        const unlocked = pools.find((p) => p.globalLock === false);
         await Promise.all([locked!.submit(kernels.noop, []), unlocked!.submit(kernels.noop, [])]); // threads up
         const run = (p: NativePool) => time(() => p.submit(kernels.sumRange, [2 ** 27]));
         let l: number, f: number;

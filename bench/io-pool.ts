@@ -7,6 +7,7 @@ import pLimit from 'p-limit';
 import PQueue from 'p-queue';
 
 import { IoPool } from '../lib/index';
+import { median } from './stats';
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const TINY = Number(process.env.TINY ?? 100_000);
@@ -46,11 +47,6 @@ const runners: Record<string, Runner> = {
 
 const tiny = async (i: number): Promise<number> => i;
 const slow = (i: number): Promise<number> => new Promise((resolve) => setTimeout(resolve, LATENCY_MS, i));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();

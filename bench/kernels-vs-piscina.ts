@@ -8,17 +8,12 @@ import { parseArgs } from 'node:util';
 
 import { kernels, NativePool, siblingFile } from './corepool';
 import { factorial as factorialJs } from './js-kernels';
+import { median } from './stats';
 import { matmul as matmulJs } from './workers/kernels-vs-piscina-worker';
 
 interface PiscinaLike {
   run(task: unknown): Promise<unknown>;
   destroy(): Promise<void>;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function random(size: number, seed: number): Float64Array {

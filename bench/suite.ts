@@ -2,8 +2,8 @@
 // Options come from bench/cli.ts; output (table, JSON, Markdown, SVG) from bench/report.ts.
 import * as os from 'node:os';
 
-import { Contender, cpuContenders, ioContenders, Runner } from './contenders';
-import { corepool, kernels, NativePool, wait } from './corepool';
+import { Contender, cpuContenders, delay, ioContenders, Runner } from './contenders';
+import { fromSource, kernels, NativePool, wait } from './corepool';
 import { runIsolation, IsolationResult } from './isolation';
 import { runJs, Task } from './js-kernels';
 import { measureBatch, RssSampler } from './measure';
@@ -61,8 +61,6 @@ export interface SuiteResult {
   summary: Record<string, number | null>;
   durationSec: number;
 }
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const t0 = performance.now();
@@ -356,7 +354,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
       corepool: versions.find((v) => v.id === 'corepool')?.version ?? '?',
       uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
       date: new Date().toISOString(),
-      moduleFrom: corepool === undefined ? '?' : __filename.endsWith('.ts') ? 'source (lib/ via tsx)' : 'compiled (dist/)',
+      moduleFrom: fromSource ? 'source (lib/ via tsx)' : 'compiled (dist/)',
     },
     options: opts,
     contenders: versions,

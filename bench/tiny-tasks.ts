@@ -7,7 +7,8 @@
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { fromSource, kernels, NativePool, siblingFile, wait } from './corepool';
+import { kernels, NativePool, siblingFile, wait } from './corepool';
+import { countPrimes } from './js-kernels';
 import { loadPeer } from './peers';
 import { fmtRate, median } from './stats';
 
@@ -20,21 +21,6 @@ export interface TinyOptions {
   mapItems: number;
   chunksize: number;
   workers: number;
-}
-
-export interface TinyResult {
-  promiseCeiling: number;
-  promiseAllCeiling: number;
-  corepoolWait: number;
-  corepoolPromiseAll: number;
-  piscina: number | null;
-  ratioWait: number | null;
-  ratioPromiseAll: number | null;
-  mapNoop: number;
-  mapIsPrime: number;
-  submitIsPrime: number;
-  mapNoopOverSubmit: number;
-  mapIsPrimeOverSubmit: number;
 }
 
 /**
@@ -53,7 +39,8 @@ async function rate(rounds: number, n: number, once: (n: number) => Promise<void
   return median(rates);
 }
 
-export async function runTiny(opts: TinyOptions, log: (line: string) => void = console.log): Promise<TinyResult> {
+export async function runTiny(opts: TinyOptions): Promise<void> {
+  const log = console.log;
   const { rounds, tasks, workers } = opts;
   log(`machine: ${os.cpus().length} cpus (${os.cpus()[0]?.model.trim()}), node ${process.version}, ${workers} workers, medians of ${rounds} rounds`);
 
@@ -115,7 +102,7 @@ export async function runTiny(opts: TinyOptions, log: (line: string) => void = c
   // map with chunksize: many items per native task, against one submit per item.
   const noopItems = new Array<undefined>(opts.mapItems).fill(undefined);
   const numbers = Array.from({ length: opts.mapItems }, (_, i) => i);
-  const expectedPrimes = countPrimesJs(opts.mapItems);
+  const expectedPrimes = countPrimes(0, opts.mapItems);
   const mapRounds = Math.max(3, Math.ceil(rounds / 2));
   const mapNoop = await rate(mapRounds, opts.mapItems, async () => {
     let n = 0;
@@ -141,20 +128,6 @@ export async function runTiny(opts: TinyOptions, log: (line: string) => void = c
   const mapIsPrimeOverSubmit = mapIsPrime / submitIsPrime;
   log(`map(noop, ${fmtRate(opts.mapItems)} items, chunksize ${opts.chunksize}):    ${fmtRate(mapNoop)} items/s = ${mapNoopOverSubmit.toFixed(1)}x per-submit noop`);
   log(`map(isPrime, ${fmtRate(opts.mapItems)} items, chunksize ${opts.chunksize}): ${fmtRate(mapIsPrime)} items/s = ${mapIsPrimeOverSubmit.toFixed(1)}x per-submit isPrime (${fmtRate(submitIsPrime)}/s)`);
-  return {
-    promiseCeiling, promiseAllCeiling, corepoolWait, corepoolPromiseAll, piscina, ratioWait, ratioPromiseAll,
-    mapNoop, mapIsPrime, submitIsPrime, mapNoopOverSubmit, mapIsPrimeOverSubmit,
-  };
-}
-
-function countPrimesJs(hi: number): number {
-  let count = 0;
-  for (let n = 2; n < hi; n++) {
-    let prime = true;
-    for (let d = 2; d * d <= n; d++) if (n % d === 0) { prime = false; break; }
-    if (prime) count++;
-  }
-  return count;
 }
 
 export function parseTinyArgs(argv: string[]): TinyOptions {
@@ -184,10 +157,3 @@ export function parseTinyArgs(argv: string[]): TinyOptions {
   };
 }
 
-if (require.main === module) {
-  void fromSource;
-  runTiny(parseTinyArgs(process.argv.slice(2))).catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-}

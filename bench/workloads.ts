@@ -1,6 +1,5 @@
 // The CPU workloads: the same list of Tasks for every contender, in full and --quick
 // sizes, and how results are normalised so they can be checked equal across contenders.
-import { kernels } from './corepool';
 import { KernelName, Task } from './js-kernels';
 
 export interface Workload {
@@ -30,7 +29,6 @@ function buffers(count: number, size: number): Task[] {
 
 const repeat = (kernel: KernelName, args: unknown[], n: number): Task[] => Array.from({ length: n }, () => ({ kernel, args }));
 
-export const hasKernel = (name: string): boolean => (kernels as unknown as Record<string, unknown>)[name] !== undefined;
 
 export function cpuWorkloads(quick: boolean): Workload[] {
   const list: Workload[] = [
@@ -53,14 +51,12 @@ export function cpuWorkloads(quick: boolean): Workload[] {
       tasks: repeat('sumRange', [quick ? 2 ** 20 : 2 ** 22], quick ? 16 : 64),
     },
   ];
-  if (hasKernel('factorial')) {
-    list.push({
-      id: 'factorial',
-      description: quick ? 'factorial(2000) x 8' : 'factorial(5000) x 32',
-      sweep: false,
-      tasks: repeat('factorial', [quick ? 2000 : 5000], quick ? 8 : 32),
-    });
-  }
+  list.push({
+    id: 'factorial',
+    description: quick ? 'factorial(2000) x 8' : 'factorial(5000) x 32',
+    sweep: false,
+    tasks: repeat('factorial', [quick ? 2000 : 5000], quick ? 8 : 32),
+  });
   return list;
 }
 
