@@ -19,7 +19,7 @@
 //   submitWhenReady() for backpressure instead.
 import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
 
-import { CancelledError, PoolShutdownError, QueueFullError, TimeoutError } from './errors';
+import { CancelledError, PoolShutdownError, QueueFullError, TimeoutError } from '../core/errors';
 import {
   checkCount,
   checkOptions,
@@ -32,8 +32,8 @@ import {
   ShutdownOptions,
   SubmitOptions,
   NO_ARGS,
-} from './executor';
-import { describe, Future, FutureOwner, resolveWithFuture } from './future';
+} from '../core/executor';
+import { describe, Future, FutureOwner, resolveWithFuture } from '../core/future';
 import { PriorityQueue } from './priority-queue';
 import { checkRateLimit, RateLimit, SlidingWindow } from './rate-limit';
 import { backoffDelay, checkRetryOptions, RetryError, RetryOptions, RetryPolicy } from './retry';

@@ -1,8 +1,8 @@
 // Retry policy for IoPool tasks (the retrying runner pattern): exponential backoff with
 // jitter, a predicate deciding which errors are worth another attempt, and the error
 // that reports every failed attempt when they run out.
-import { CorepoolError } from './errors';
-import { describe } from './future';
+import { CorepoolError } from '../core/errors';
+import { describe } from '../core/future';
 
 export interface RetryOptions {
   /** Attempts after the first. Default 3. */

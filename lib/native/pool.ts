@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
 
 import { binding, COMPLETION_FIELDS as RECORD_FIELDS, RawLockStats, RawPool, ResultKind, Status, SUBMIT_HEADER as HEADER } from './binding';
-import { KernelError, PoolShutdownError, QueueFullError, TimeoutError } from './errors';
+import { KernelError, PoolShutdownError, QueueFullError, TimeoutError } from '../core/errors';
 import {
   checkCount,
   checkOptions,
@@ -18,8 +18,8 @@ import {
   ShutdownOptions,
   SubmitOptions,
   NO_ARGS,
-} from './executor';
-import { describe, Future, FutureOwner, resolveWithFuture } from './future';
+} from '../core/executor';
+import { describe, Future, FutureOwner, resolveWithFuture } from '../core/future';
 import { registerLockPool } from './global-lock';
 import { Kernel } from './kernel';
 
