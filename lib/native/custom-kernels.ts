@@ -6,7 +6,7 @@ import headerDir = require('../include');
 import { types } from 'node:util';
 
 import { binding, RawKernel } from './binding';
-import { describe } from '../core/future';
+import { describe } from '../core/validate';
 import { Kernel } from './kernel';
 
 /** The C ABI version this corepool loads (COREPOOL_ABI_VERSION in corepool.h). */

@@ -1,0 +1,162 @@
+// Python's Executor.map, written once for every pool.
+import { CancelledError, TimeoutError } from './errors';
+import type { MapOptions } from './executor';
+import type { Future } from './future';
+import { checkCount, checkOptions, checkSignal, checkTimeout } from './validate';
+
+/** Submits one chunk of items (each item an argument tuple) as one task. */
+export type ChunkSubmitter<R, A = unknown[]> = (chunk: A[], timeout: number | undefined) => Future<R[]>;
+
+/**
+ * Python's Executor.map for any pool: results in input order, chunks of `chunksize`
+ * items per task, at most `buffersize` items in flight, an overall timeout, and early
+ * exit (break, error, abort, timeout) cancels everything still outstanding.
+ */
+export function orderedMap<R, A = unknown[]>(
+  toArgs: (item: unknown) => A,
+  submitChunk: ChunkSubmitter<R, A>,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  options: MapOptions | undefined,
+  parallelism = 1, // workers or concurrency slots: sizes the default buffer
+): AsyncGenerator<R, void, undefined> {
+  // Checked here, not in the generator, so that bad options throw at the call to map()
+  // (as for submit) instead of at the first next().
+  checkOptions(options, ['timeout', 'chunksize', 'buffersize', 'signal'], 'map');
+  const chunksize = checkCount(options?.chunksize, 'options.chunksize', 1, 1);
+  const chunkFill = 8 * chunksize * Math.max(1, parallelism);
+  const buffersize = checkCount(options?.buffersize, 'options.buffersize', 1, Math.max(4096, chunkFill));
+  const timeout = checkTimeout(options?.timeout, 'options.timeout');
+  const signal = checkSignal(options?.signal);
+  return flatten(mapInOrder(toArgs, submitChunk, items, chunksize, buffersize, timeout, signal));
+}
+
+/**
+ * Hands out a chunk's results one by one from a plain iterator: resuming an async
+ * generator per item would cost more than the item itself for tiny kernels.
+ * return() reaches the chunk generator, whose finally cancels what is outstanding.
+ */
+function flatten<R>(chunks: AsyncGenerator<R[], void, undefined>): AsyncGenerator<R, void, undefined> {
+  let buffer: R[] = [];
+  let index = 0;
+  const done = (): IteratorReturnResult<void> => ({ value: undefined, done: true });
+  const next = (): Promise<IteratorResult<R, void>> => {
+    if (index < buffer.length) return Promise.resolve({ value: buffer[index++]!, done: false });
+    return chunks.next().then((step): IteratorResult<R, void> | Promise<IteratorResult<R, void>> => {
+      if (step.done) return done();
+      buffer = step.value;
+      index = 0;
+      return next();
+    });
+  };
+  const iterator: AsyncGenerator<R, void, undefined> = {
+    next,
+    return: async () => {
+      buffer = [];
+      await chunks.return(undefined);
+      return done();
+    },
+    throw: async (error: unknown) => {
+      buffer = [];
+      await chunks.throw(error);
+      return done();
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+    [Symbol.asyncDispose]: async () => {
+      await iterator.return(undefined);
+    },
+  };
+  return iterator;
+}
+
+async function* mapInOrder<R, A>(
+  toArgs: (item: unknown) => A,
+  submitChunk: ChunkSubmitter<R, A>,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  chunksize: number,
+  buffersize: number,
+  timeout: number | undefined,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<R[], void, undefined> {
+  const deadline = timeout === undefined ? undefined : performance.now() + timeout;
+  const remaining = (): number | undefined => (deadline === undefined ? undefined : Math.max(0, deadline - performance.now()));
+
+  const asyncSource = (items as AsyncIterable<unknown>)[Symbol.asyncIterator] !== undefined;
+  const iterator = asyncSource
+    ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+    : (items as Iterable<unknown>)[Symbol.iterator]();
+  const pending: { future: Future<R[]>; size: number }[] = [];
+  let head = 0;
+  let inFlight = 0;
+  let exhausted = false;
+
+  const stop = (): Error | undefined => {
+    if (signal?.aborted) return new CancelledError('map was aborted by its signal', { cause: signal.reason });
+    if (deadline !== undefined && performance.now() >= deadline) {
+      return new TimeoutError(`map did not finish within ${timeout} ms`);
+    }
+    return undefined;
+  };
+
+  try {
+    for (;;) {
+      // Fill: submit chunks until the buffer is full or the input ends.
+      while (!exhausted && inFlight < buffersize) {
+        const room = Math.min(chunksize, buffersize - inFlight);
+        const chunk: A[] = [];
+        while (chunk.length < room) {
+          const step = asyncSource ? await (iterator.next() as Promise<IteratorResult<unknown>>) : (iterator.next() as IteratorResult<unknown>);
+          if (step.done) {
+            exhausted = true;
+            break;
+          }
+          chunk.push(toArgs(step.value));
+        }
+        if (chunk.length === 0) break;
+        const stopped = stop();
+        if (stopped) throw stopped;
+        pending.push({ future: submitChunk(chunk, remaining()), size: chunk.length });
+        inFlight += chunk.length;
+      }
+      if (head === pending.length) return;
+      // It stays in `pending` while awaited, so that an abort or timeout in the wait
+      // cancels it too (in the finally below).
+      const next = pending[head]!;
+      const results = await waitFor(next.future, remaining(), signal, timeout);
+      pending[head++] = undefined as never;
+      if (head > 1024 && head * 2 > pending.length) {
+        pending.splice(0, head);
+        head = 0;
+      }
+      inFlight -= next.size;
+      yield results;
+    }
+  } finally {
+    for (let i = head; i < pending.length; i++) pending[i]?.future.cancel();
+    if (!exhausted) await (iterator.return?.() as unknown);
+  }
+}
+
+function waitFor<R>(future: Future<R>, remainingMs: number | undefined, signal: AbortSignal | undefined, timeout: number | undefined): Promise<R> {
+  if (future.done() || (remainingMs === undefined && signal === undefined)) return future.result();
+  return new Promise<R>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => finish(new CancelledError('map was aborted by its signal', { cause: signal?.reason }));
+    const finish = (error?: Error, value?: R): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(value as R);
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (remainingMs !== undefined) {
+      timer = setTimeout(() => finish(new TimeoutError(`map did not finish within ${timeout} ms`)), remainingMs);
+    }
+    future.result().then(
+      (v) => finish(undefined, v),
+      (e: Error) => finish(e),
+    );
+  });
+}
