@@ -88,6 +88,7 @@ export function unknownFilterTerms(filter: string[]): string[] {
 
 export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const t0 = performance.now();
+  const loadStart = os.loadavg();
   const cores = os.availableParallelism();
   const keep = (workload: string, contender: string): boolean => opts.filter.length === 0 || opts.filter.some((term) => termMatches(term, workload, contender));
   const reps = opts.quick ? 1 : 3;
@@ -371,6 +372,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
       uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
       date: new Date().toISOString(),
       moduleFrom: fromSource ? 'source (lib/ via tsx)' : 'compiled (dist/)',
+      loadAverageStart: loadStart.map((v) => v.toFixed(2)).join(' '),
+      loadAverageEnd: os.loadavg().map((v) => v.toFixed(2)).join(' '),
     },
     options: opts,
     contenders: versions,

@@ -55,3 +55,44 @@ describe('the corepool CLI', function () {
     assert.doesNotMatch(r.stdout, /==/, 'the suite ran');
   });
 });
+
+describe('the bench report', function () {
+  // A result shaped as runSuite returns it, with the controls set to what a busy machine gives.
+  async function render(overrides: { tinypoolEfficiency: number; gil: number | null; tiny: number | null }) {
+    const { renderText } = await import('../bench/report');
+    const row = (contender: string, workers: number, efficiency: number) => ({
+      workload: 'countPrimes', contender, workers, tasks: 10, wallMs: 100, throughput: 100, speedup: efficiency * workers,
+      efficiency, latencyP50Ms: 1, latencyP99Ms: 2, eventLoopP99Ms: 1, startupMs: 5, peakRssMB: 50, agrees: true,
+    });
+    const res = {
+      machine: { cpus: 2, availableParallelism: 2, cpuModel: 'test', node: process.version, loadAverageStart: '0.10 0.10 0.10', loadAverageEnd: '0.20 0.10 0.10' },
+      options: { quick: true, workers: [1, 2], defaultWorkers: 2, filter: [], quiet: true },
+      contenders: [], skipped: [], workloads: [], cpu: [row('tinypool-js', 2, overrides.tinypoolEfficiency)], mixed: [], tiny: [], map: [], io: [], isolation: [], errors: [],
+      summary: { tinyCorepoolOverPiscina: overrides.tiny, speedupGlobalLockAt2: overrides.gil },
+      durationSec: 1,
+    };
+    return renderText(res as unknown as Parameters<typeof renderText>[0]);
+  }
+  const verdict = (text: string, measure: string): string => {
+    const line = text.split('\n').find((l) => l.startsWith(measure));
+    assert.ok(line, `no row '${measure}'`);
+    return line.trim().split(/\s{2,}/).at(-1)!;
+  };
+
+  it("says 'noisy', not 'NO', for a missed goal when the controls show a busy machine, and why", async function () {
+    const text = await render({ tinypoolEfficiency: 1.38, gil: 2.33, tiny: 3 });
+    assert.equal(verdict(text, 'tiny tasks/s, corepool / piscina'), 'noisy');
+    assert.match(text, /the machine was NOT quiet: tinypool-js at 2 workers \(countPrimes\): 138% efficiency; global-lock mode speedup 2\.33x/);
+    assert.match(text, /^'noisy': the goal was missed/m);
+  });
+
+  it("says 'NO' when the controls look quiet, and '-' for a measure that did not run", async function () {
+    const text = await render({ tinypoolEfficiency: 0.97, gil: 1.0, tiny: 3 });
+    assert.match(text, /^load average \(1, 5, 15 min\) at start 0\.10 0\.10 0\.10, at end 0\.20 0\.10 0\.10; the controls look quiet$/m);
+    assert.equal(verdict(text, 'tiny tasks/s, corepool / piscina'), 'NO');
+    assert.equal(verdict(text, 'global-lock mode speedup at 2 workers'), 'yes');
+    const none = await render({ tinypoolEfficiency: 0.97, gil: null, tiny: null });
+    assert.equal(verdict(none, 'tiny tasks/s, corepool / piscina'), '-');
+    assert.equal(verdict(none, 'global-lock mode speedup at 2 workers'), '-');
+  });
+});

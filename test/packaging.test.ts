@@ -260,6 +260,15 @@ describe('packaging', function () {
       assert.doesNotMatch(out, /^== ERRORS/m, `the report lists errors${context}`);
       assert.equal(fs.existsSync(path.join(project, 'corepool-bench-results')), false, '--no-write wrote results');
 
+      // Issue 12 item 11: the load line and the column meanings are in the terminal too.
+      assert.match(out, /^load average \(1, 5, 15 min\) at start [0-9.]+ [0-9.]+ [0-9.]+, at end [0-9.]+ [0-9.]+ [0-9.]+; (the controls look quiet|the machine was NOT quiet: .+)$/m, `no load line${context}`);
+      assert.match(out, /^speedup = wall time at 1 worker/m, `no column meanings${context}`);
+      // Issue 12 item 10: every benchmark is a subcommand of the installed bin, with --help.
+      assert.equal(check(spawnSync(bin, ['--version'], { cwd: project, env, encoding: 'utf8' }), 'corepool --version').trim(), '0.1.0');
+      for (const sub of ['bench', 'bench:tiny', 'bench:gil', 'bench:cancel', 'bench:kernels', 'bench:io']) {
+        assert.match(check(spawnSync(bin, [sub, '--help'], { cwd: project, env, encoding: 'utf8' }), `corepool ${sub} --help`), new RegExp(`^usage: corepool ${sub}\\b`, 'm'));
+      }
+
       // The CPU table: countPrimes through corepool, agreeing with the JS reference.
       const cpu = reportSection(out, 'CPU workloads');
       const corepoolRows = cpu.filter((row) => row[0] === 'countPrimes' && row[1] === 'corepool');
