@@ -54,12 +54,3 @@ export class RetryError extends CorepoolError {
     this.errors = errors;
   }
 }
-
-/** A WorkerPool worker died (uncaught exception, process.exit, out of memory) while it held
- * the task, or the pool's workers keep dying and its breaker tripped; `.cause` says why. */
-export class WorkerCrashError extends CorepoolError {
-  override name = 'WorkerCrashError';
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-}
