@@ -123,7 +123,7 @@ function sections(res: SuiteResult): { title: string; header: string[]; rows: Ce
 export function renderText(res: SuiteResult): string {
   const m = res.machine;
   const parts = [`corepool bench: ${m.cpus} cpus (${m.cpuModel}), node ${m.node}, ${res.durationSec.toFixed(0)} s${res.options.quick ? ', --quick' : ''}`, loadLine(res)];
-  for (const s of sections(res)) parts.push(`\n== ${s.title}\n${textTable(s.header, s.rows)}${s.note ? `\n${s.note}` : ''}`);
+  for (const s of sections(res)) parts.push(`\n== ${s.title}\n${textTable(s.header, s.rows)}${s.note ? `\n\n${s.note}` : ''}`);
   if (res.errors.length) parts.push(`\n== ERRORS\n${res.errors.join('\n')}`);
   return parts.join('\n');
 }
