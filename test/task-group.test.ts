@@ -52,9 +52,10 @@ describe('TaskGroup', () => {
     const unstoppable = {
       settle: [] as ((e: Error) => void)[],
       submit(_task: unknown, _args: readonly unknown[]): Future<unknown> {
-        const f = new Future<unknown>('unstoppable', { liveState: () => 'RUNNING', cancel: () => false });
-        this.settle.push((e) => f._setException(e));
-        return f;
+        // The public seam for Executors written outside corepool.
+        const { future, setException } = Future.withResolvers<unknown>('unstoppable', { liveState: () => 'RUNNING', cancel: () => false });
+        this.settle.push(setException);
+        return future;
       },
     };
     const group = new TaskGroup();
