@@ -37,7 +37,7 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
   const titleWidth = textWidth(title, 15, true);
   const W = Math.ceil(Math.max(L + PLOT_W + R, titleWidth + 8));
   const H = Math.ceil(Math.max(T + PLOT_H + B, T + 10 + legendNames.length * LEGEND_ROW + 10));
-  const titleX = Math.min(Math.max((L + W - R) / 2, titleWidth / 2 + 4), W - titleWidth / 2 - 4);
+  const titleX = Math.round(Math.min(Math.max((L + W - R) / 2, titleWidth / 2 + 4), W - titleWidth / 2 - 4));
   const all = series.flatMap((s) => s.points).concat(ideal ?? []);
   const xs = all.map((p) => p[0]);
   const xMin = Math.min(...xs, 1), xMax = Math.max(...xs, 2);
