@@ -30,7 +30,7 @@ function readmeSnippets(markdown: string): Snippet[] {
   let pending: { kind: Snippet['kind']; reason: string; line: number } | undefined;
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i]!.trim();
-    if (text.startsWith('<!--') && /snippet/.test(text)) {
+    if (/^<!--\s*snippet\s*:/.test(text)) {
       const m = MARKER.exec(text);
       if (!m) throw new Error(`README line ${i + 1}: unknown snippet marker ${text}`);
       pending = { kind: m[1] as Snippet['kind'], reason: m[2] ?? '', line: i + 1 };
@@ -78,6 +78,17 @@ describe('README snippets run as a user runs them', function () {
   after(() => {
     console.log(`      README snippets: ${ran} ran, ${skipped} skipped, ${snippets.length} in all`);
     fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('reads the markers: continues joins the block before, a bad or misplaced marker is an error', () => {
+    const md = (...lines: string[]): string => lines.join('\n');
+    const got = readmeSnippets(md('```ts', 'const a = 1;', '```', '<!-- snippet: continues -->', '', '```ts', 'console.log(a);', '```',
+      '<!-- snippet: skip (needs a server) -->', '```ts', 'x', '```', '```sh', 'npm test', '```'));
+    assert.deepEqual(got.map((g) => [g.kind, g.reason, g.code]),
+      [['run', '', 'const a = 1;'], ['continues', '', 'const a = 1;\nconsole.log(a);'], ['skip', 'needs a server', 'x']]);
+    assert.throws(() => readmeSnippets('<!-- snippet: maybe -->\n```ts\nx\n```'), /unknown snippet marker/);
+    assert.throws(() => readmeSnippets('<!-- snippet: fragment -->\ntext\n```ts\nx\n```'), /not right before a code block/);
+    assert.throws(() => readmeSnippets('<!-- snippet: continues -->\n```ts\nx\n```'), /no block before it/);
   });
 
   it('finds the README blocks, and some run', () => {
