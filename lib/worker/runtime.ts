@@ -37,7 +37,7 @@ const port = parentPort!;
 const data = workerData as WorkerData;
 const words = new Int32Array(data.words);
 
-let exports: Record<string, TaskFn> = {};
+let taskExports: Record<string, TaskFn> = {};
 const shipped = new Map<number, TaskFn | Error>();
 let deadlinePort: MessagePort | undefined;
 
@@ -91,9 +91,9 @@ function resolveTask(key: unknown): { fn: TaskFn; chunk: boolean; name: string }
   let name = key as string;
   const chunk = name.startsWith(CHUNK_PREFIX);
   if (chunk) name = name.slice(CHUNK_PREFIX.length);
-  const fn = exports[name];
+  const fn = taskExports[name];
   if (typeof fn !== 'function') {
-    return new TypeError(`the task module has no function export '${name}' (it exports: ${Object.keys(exports).join(', ') || 'nothing'})`);
+    return new TypeError(`the task module has no function export '${name}' (it exports: ${Object.keys(taskExports).join(', ') || 'nothing'})`);
   }
   return { fn, chunk, name };
 }
@@ -296,7 +296,7 @@ async function load(): Promise<void> {
     for (const [name, value] of Object.entries(cjs)) if (typeof value === 'function') found[name] = value as TaskFn;
   }
   for (const [name, value] of Object.entries(mod)) if (typeof value === 'function') found[name] = value as TaskFn;
-  exports = found;
+  taskExports = found;
   post({ ready: Object.keys(found) });
   loaded = true;
   if (head < queue.length) run();
