@@ -403,6 +403,9 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
       thread.crashCause = error;
     });
     worker.on('exit', (code) => this.onExit(thread, code));
+    // After the listeners: adding a 'message' listener refs the worker's port again. It is
+    // ref'd only while it holds work (Thread.take/release): an idle pool lets the process exit.
+    worker.unref();
     if (this.deadlineThread !== undefined) this.connectDeadlines(thread);
     return thread;
   }
@@ -595,7 +598,6 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
     if (this.deadlineThread !== undefined) return;
     const entry = workerEntry(DEADLINE_THREAD);
     const thread = new Worker(entry.file, { eval: entry.eval, name: `${this.core.name}-deadlines` });
-    thread.unref();
     thread.on('message', (message: DeadlineHits) => {
       const hits = message.hits;
       for (let i = 0; i < hits.length; i += 3) {
@@ -604,6 +606,7 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
         if (job !== undefined && job.state === DISPATCHED) this.armKill(job);
       }
     });
+    thread.unref(); // after on('message'), which refs it again
     this.deadlineThread = thread;
     for (const worker of this.threads) this.connectDeadlines(worker);
   }

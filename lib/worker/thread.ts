@@ -65,7 +65,6 @@ export class Thread {
     for (let i = SLOTS_PER_WORKER - 1; i >= 0; i--) this.free.push(i);
     const workerData: WorkerData = { module, words: sab };
     this.worker = new Worker(ENTRY.file, { eval: ENTRY.eval, workerData, resourceLimits, name: `${name}-${key}` });
-    this.worker.unref(); // ref'd only while it holds work: an idle pool lets the process exit
   }
 
   get hasRoom(): boolean {
