@@ -10,9 +10,11 @@ import { fromSource } from './corepool';
 import { renderText, writeResults } from './report';
 import { runSuite } from './suite';
 import { parseTinyArgs, runTiny } from './tiny-tasks';
+import { runWorkerBenchmarks } from './worker-pool/run';
 
 const USAGE = `usage: corepool bench [--quick] [--workers 1,2,4] [--filter term,...] [--json] [--out dir]
        corepool bench:tiny [--rounds 5] [--tasks 300000] [--piscina-tasks 40000] [--workers 2]
+       corepool bench:workers [--quick] [--only tiny,factorial,cancel,memory]   (WorkerPool vs JS worker pools)
 
   --quick      small sizes, 1 repetition (< 60 s): a smoke test that exits 1 if any
                contender's results disagree
@@ -82,6 +84,9 @@ async function main(): Promise<number> {
     case 'bench:tiny':
     case 'tiny':
       await runTiny(parseTinyArgs(rest));
+      return 0;
+    case 'bench:workers':
+      await runWorkerBenchmarks(rest);
       return 0;
     case undefined:
     case 'help':

@@ -9,7 +9,7 @@ export type Workload = 'noop' | 'factorial' | 'started';
 
 export interface Peer {
   readonly name: string;
-  run(workload: Workload, n?: number): Promise<unknown>;
+  run(workload: Workload, n?: number): PromiseLike<unknown>;
   close(): Promise<void>;
 }
 

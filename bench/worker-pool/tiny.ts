@@ -20,8 +20,8 @@ export async function runTinyWorkers(opts: { rounds: number; tasks: number; peer
       const n = name === 'corepool' ? opts.tasks : opts.peerTasks;
       await Promise.all(Array.from({ length: 1000 }, () => peer.run('noop'))); // warm
       const t0 = performance.now();
-      const all: Promise<unknown>[] = new Array(n);
-      for (let i = 0; i < n; i++) all[i] = peer.run('noop') as Promise<unknown>;
+      const all: PromiseLike<unknown>[] = new Array(n);
+      for (let i = 0; i < n; i++) all[i] = peer.run("noop");
       await Promise.all(all);
       const rate = n / ((performance.now() - t0) / 1000);
       (rates[name] ??= []).push(rate);
