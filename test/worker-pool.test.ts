@@ -78,6 +78,16 @@ describe('WorkerPool', function () {
     assert.equal(pool.stats().killed, 0);
   });
 
+  it('a native kernel run inside a task (kernel.runSync) stops with the task, without a kill', async () => {
+    const f = pool.submit(pool.task('nativeSpin'), [60_000]);
+    await until(() => f.state === 'RUNNING');
+    await sleep(100); // inside the kernel by now
+    f.cancel();
+    await assert.rejects(f.result(), CancelledError);
+    await assert.rejects(pool.submit(pool.task('nativeSpin'), [60_000], { timeout: 100 }).result(), TimeoutError);
+    assert.equal(pool.stats().killed, 0);
+  });
+
   it('kills a task that ignores its stop bit after killAfter, alone; the others are unaffected', async () => {
     const stubborn = pool.submit(pool.task('stubborn'), [60_000]);
     await until(() => stubborn.state === 'RUNNING');

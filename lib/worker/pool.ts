@@ -25,7 +25,7 @@ import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
 import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, checkTimeout, describe, NO_ARGS } from '../core/validate';
 import type { WorkerTask, WorkerTaskContext } from './context';
 import { DISPATCHED, DONE, Job, QUEUED } from './job';
-import { CANCEL, CHUNK_PREFIX, DEADLINE, DeadlineConnect, DeadlineHits, epochNow, Outcome, RESULT_FIELDS, RunBatch, STARTED, TaskKey, WorkerMessage } from './protocol';
+import { CANCEL, CHUNK_PREFIX, DEADLINE, DeadlineConnect, DeadlineHits, epochNow, GEN_SHIFT, Outcome, RESULT_FIELDS, RunBatch, STARTED, TaskKey, WorkerMessage } from './protocol';
 import { Thread, workerEntry } from './thread';
 
 export type { WorkerTask, WorkerTaskContext };
@@ -602,7 +602,10 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
       const hits = message.hits;
       for (let i = 0; i < hits.length; i += 3) {
         const owner = this.threads.find((t) => t.key === hits[i]);
-        const job = owner?.jobs[hits[i + 1]!];
+        const slot = hits[i + 1]!;
+        // The slot may hold the next task by now: only the generation that hit is the one late.
+        if (owner === undefined || Atomics.load(owner.words, slot) >>> GEN_SHIFT !== hits[i + 2]) continue;
+        const job = owner.jobs[slot];
         if (job !== undefined && job.state === DISPATCHED) this.armKill(job);
       }
     });
