@@ -284,7 +284,7 @@ async function load(): Promise<void> {
     // TypeScript through the require hook the worker registered (see thread.ts's workerEntry);
     // everything else, ESM or CommonJS, through import().
     const typescript = /\.[mc]?ts$/.test(data.module) && '.ts' in require.extensions;
-    mod = typescript ? wrapRequired(require(fileURLToPath(data.module))) : ((await import(data.module)) as Record<string, unknown>);
+    mod = typescript ? wrapRequired(require(fileURLToPath(data.module))) : await importModule(data.module);
   } catch (error) {
     post({ loadError: toCloneableError(error) });
     return;
@@ -301,6 +301,11 @@ async function load(): Promise<void> {
   loaded = true;
   if (head < queue.length) run();
 }
+
+// A real import(): tsc's CommonJS output turns `import(x)` into require(x), which cannot
+// load ES modules on Node 20.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
 
 function wrapRequired(exported: unknown): Record<string, unknown> {
   return exported !== null && typeof exported === 'object' ? (exported as Record<string, unknown>) : { default: exported };
