@@ -80,7 +80,22 @@ function report(slot: number, outcome: Outcome, value: unknown, runNs: number): 
   results.push(slot, outcome, value, runNs);
 }
 
-function resolveTask(key: unknown): { fn: TaskFn; chunk: boolean; name: string } | Error {
+interface Resolved {
+  fn: TaskFn;
+  chunk: boolean;
+  name: string;
+}
+const resolved = new Map<unknown, Resolved>(); // per key, so a tiny task allocates no lookup
+
+function resolveTask(key: unknown): Resolved | Error {
+  const known = resolved.get(key);
+  if (known !== undefined) return known;
+  const found = lookUp(key);
+  if (!(found instanceof Error)) resolved.set(key, found);
+  return found;
+}
+
+function lookUp(key: unknown): Resolved | Error {
   if (typeof key === 'number') {
     const id = key < 0 ? -key - 1 : key;
     const fn = shipped.get(id);
@@ -140,7 +155,7 @@ function run(): void {
     const started = performance.now();
     let result: unknown;
     try {
-      result = task.chunk ? runChunk(task.fn, ctx, args[0] as unknown[][]) : task.fn(ctx, ...args);
+      result = task.chunk ? runChunk(task.fn, ctx, args[0] as unknown[][]) : args.length === 0 ? task.fn(ctx) : task.fn(ctx, ...args);
     } catch (error) {
       finish(ctx, slot, error, true, started);
       continue;
