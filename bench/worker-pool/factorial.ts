@@ -30,7 +30,9 @@ export function runFactorial(opts: { tasks: number; runs: number; size: number }
   const times: Record<string, number[]> = {};
   const names = [...PEER_NAMES, 'native'];
   for (let run = 0; run < opts.runs; run++) {
-    for (const name of names) {
+    // The order rotates from run to run: the shared machine's load drifts.
+    const order = [...names.slice(run % names.length), ...names.slice(0, run % names.length)];
+    for (const name of order) {
       const t0 = performance.now();
       const r = spawnSync(process.execPath, [...process.execArgv, __filename, '--child', name, '--tasks', String(opts.tasks), '--workers', String(opts.size)], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
       if (r.status !== 0) {
