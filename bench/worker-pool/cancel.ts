@@ -2,11 +2,12 @@
 // the Future's CANCELLED, and to the start of the next task on the same pool (one
 // worker). WorkerPool stops the loop at its checkpoint and keeps the worker; piscina
 // terminates the worker and starts another.
-import { CancelledError, WorkerPool } from '../../lib/index';
+import { corepool } from '../corepool';
 import { load, median, TASKS } from './peers';
 import * as path from 'node:path';
 
 type Tasks = typeof import('./contenders/tasks.mjs');
+const { CancelledError, WorkerPool } = corepool;
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

@@ -4,13 +4,14 @@
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 
+import { corepool } from '../corepool';
 import { load, median, PEER_NAMES, PeerName, startPeer } from './peers';
 
 const N = 1000;
 
 async function child(name: string, tasks: number, size: number): Promise<void> {
   if (name === 'native') {
-    const { NativePool, kernels } = await import('../../lib/index');
+    const { NativePool, kernels } = corepool;
     const pool = new NativePool({ maxWorkers: size });
     const all = [];
     for (let i = 0; i < tasks; i++) all.push(pool.submit(kernels.factorial, [N]));

@@ -3,7 +3,9 @@
 // running the same plain-JS workloads from contenders/, configured as their docs show.
 import * as path from 'node:path';
 
-import { WorkerPool } from '../../lib/index';
+import { corepool } from '../corepool';
+
+const { WorkerPool } = corepool;
 
 export type Workload = 'noop' | 'factorial' | 'started';
 
