@@ -8,6 +8,18 @@ import { main as factorial } from './factorial';
 import { main as memory } from './memory';
 import { main as tiny } from './tiny';
 
+export const USAGE = `usage: corepool bench:workers [--quick] [--only tiny,factorial,cancel,memory]
+  --quick   small sizes (tiny 50k tasks, factorial 5k tasks, 500 cancels, 1 memory run)
+  --only    the benchmarks to run (default all four)
+  each one alone: node --import tsx bench/worker-pool/{tiny,factorial,cancel,memory}.ts --help-less flags:
+    tiny: --rounds 5 --tasks 200000 --peer-tasks 50000 --workers N; factorial: --tasks 100000 --runs 3;
+    cancel: --cancels 10000; memory: --runs 5 --workers 4`;
+
+export async function run(argv: string[]): Promise<number> {
+  await runWorkerBenchmarks(argv);
+  return 0;
+}
+
 export async function runWorkerBenchmarks(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const i = argv.indexOf('--only');
