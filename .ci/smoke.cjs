@@ -200,6 +200,18 @@ const poolChecks = {
     assert.equal(most, 2, 'maxConcurrency held');
     await io.shutdown();
   },
+  WorkerPool: async (corepool) => {
+    const pool = new corepool.WorkerPool({ maxWorkers: 2 });
+    assert.equal(await pool.submit((ctx, a, b) => a + b, [2, 3]), 5);
+    const spin = pool.submit((ctx) => {
+      for (;;) ctx.checkpoint();
+    }, []);
+    while (spin.state !== 'RUNNING') await new Promise((r) => setImmediate(r));
+    spin.cancel();
+    await assert.rejects(spin, { name: 'CancelledError' });
+    assert.equal(pool.stats().killed, 0, 'cancelled at its checkpoint, not killed');
+    await pool.shutdown();
+  },
 };
 
 async function main() {

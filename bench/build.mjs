@@ -3,7 +3,7 @@
 // and only bench/ is kept: at run time dist/bench/corepool.js loads the package's own
 // dist/index.js, so a second copy of lib/ would be dead weight in the tarball.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ execFileSync(process.execPath, [tsc, '-p', join(root, 'bench', 'tsconfig.json')]
 rmSync(target, { recursive: true, force: true });
 renameSync(join(scratch, 'bench'), target);
 rmSync(scratch, { recursive: true, force: true });
+// The WorkerPool benchmarks' plain-JS workers and task module, which tsc does not copy.
+cpSync(join(root, 'bench', 'worker-pool', 'contenders'), join(target, 'worker-pool', 'contenders'), { recursive: true });
 if (!existsSync(join(target, 'cli.js'))) throw new Error('bench/build.mjs: dist/bench/cli.js was not produced');
 chmodSync(join(target, 'cli.js'), 0o755);
 console.log('wrote dist/bench (the corepool bench command)');

@@ -99,6 +99,7 @@ const COMMANDS: Record<string, Command> = {
   'bench:cancel': { summary: 'cancel() and timeout latency of a running kernel', load: () => import('./cancel-latency') },
   'bench:kernels': { summary: 'built-in kernels vs the same work in JS on piscina', load: () => import('./kernels-vs-piscina') },
   'bench:io': { summary: 'IoPool vs p-limit and p-queue', load: () => import('./io-pool') },
+  'bench:workers': { summary: 'WorkerPool vs piscina, tinypool, workerpool, poolifier: tiny tasks, factorial, cancel, memory', load: () => import('./worker-pool/run') },
 };
 
 function version(): string {

@@ -1,6 +1,6 @@
 // Every pool passes the one Executor conformance suite (test/conformance/executor-suite.ts).
 // To add a pool: one executorConformance({...}) call with its factory and four tasks.
-import { IoPool, kernels, NativePool, TimeoutError } from '../lib/index';
+import { IoPool, kernels, NativePool, TimeoutError, WorkerPool } from '../lib/index';
 import type { Executor, TaskContext } from '../lib/index';
 import { executorConformance } from './conformance/executor-suite';
 import { sleep, untilAborted } from './helpers';
@@ -35,4 +35,22 @@ executorConformance({
   }),
   // Earlier (larger) items wait longer, so completion order differs from input order.
   mapTask: { task: async (_ctx: TaskContext, n: number) => (await sleep(n * 3), triangle(n)), expected: triangle },
+});
+
+// WorkerPool: the tasks are exports of a plain-JS module, run in worker threads.
+type WorkerTasks = typeof import('./fixtures/worker-tasks.mjs');
+const workerTasks = require('node:path').join(__dirname, 'fixtures/worker-tasks.mjs') as string;
+let conformanceWorkerPool: WorkerPool<WorkerTasks> | undefined;
+const workerHandle = <K extends 'add' | 'spin' | 'fail' | 'sleepy' | 'triangleAfter'>(name: K) => {
+  if (conformanceWorkerPool === undefined) throw new Error('no WorkerPool made yet');
+  return conformanceWorkerPool.task(name);
+};
+
+executorConformance({
+  name: 'WorkerPool',
+  makePool: (parallelism) => (conformanceWorkerPool = new WorkerPool<WorkerTasks>({ module: workerTasks, maxWorkers: parallelism, minWorkers: parallelism, name: 'conformance-worker' })) as unknown as Executor<unknown>,
+  makeTask: (i) => ({ task: workerHandle('add'), args: [i, 10], expected: i + 10 }),
+  makeSlowTask: () => ({ task: workerHandle('spin'), args: [60_000] }),
+  makeFailingTask: () => ({ task: workerHandle('fail'), args: ['conformance: failing task'], isExpected: (e) => e instanceof RangeError && (e as Error).message === 'conformance: failing task' }),
+  mapTask: { task: { name: 'triangleAfter' }, expected: triangle },
 });

@@ -54,3 +54,12 @@ export class RetryError extends CorepoolError {
     this.errors = errors;
   }
 }
+
+/** A WorkerPool worker died (uncaught exception, process.exit, out of memory) while it held
+ * the task, or the pool's workers cannot start; `.cause` says why. */
+export class WorkerCrashError extends CorepoolError {
+  override name = 'WorkerCrashError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}

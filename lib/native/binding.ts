@@ -49,7 +49,7 @@ export interface RawBinding {
   abiVersion: number;
   wire: RawWire;
   kernels(): RawKernel[];
-  runSync(kernelId: number, args: unknown[]): unknown;
+  runSync(kernelId: number, args: unknown[], stopWords?: Int32Array, index?: number): unknown;
   loadKernelTable(table: unknown): RawKernel[];
   setSwitchInterval(ms: number): void;
   getSwitchInterval(): number;

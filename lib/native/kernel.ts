@@ -3,6 +3,7 @@
 // queued, encodes them for the batched submission, and runs the kernel synchronously
 // on the calling thread when asked (runSync).
 import { binding, RawArgSpec, RawKernel } from './binding';
+import { syncStop } from './sync-stop';
 import { ArgKind, ResultKind } from './wire';
 import { describe } from '../core/validate';
 
@@ -60,10 +61,13 @@ export class Kernel<A extends readonly unknown[], R> {
     return value;
   }
 
-  /** Runs the kernel now, on this thread (blocking it), and returns its result. */
+  /** Runs the kernel now, on this thread (blocking it), and returns its result. Inside a
+   * WorkerPool task it obeys the task's stop bit (cancel, deadline) at its checkpoints. */
   runSync(args: A): R {
     this.validate(args);
-    return binding.runSync(this.id, args as unknown as unknown[]) as R;
+    const stop = syncStop.words;
+    if (stop === undefined) return binding.runSync(this.id, args as unknown as unknown[]) as R;
+    return binding.runSync(this.id, args as unknown as unknown[], stop, syncStop.index) as R;
   }
 
   toString(): string {

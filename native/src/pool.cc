@@ -78,9 +78,9 @@ int run_items(HostContext& hc, Task& task) {
 const corepool_host_api* ThreadPool::host_api() { return &kHostApi; }
 
 int run_inline(const corepool_kernel* kernel, const corepool_value* args,
-               corepool_result* result, std::string& error) {
+               corepool_result* result, std::string& error, const uint32_t* interrupt) {
   uint32_t never_interrupted = 0;
-  HostContext hc{{&kHostApi, &never_interrupted}, nullptr, &error};
+  HostContext hc{{&kHostApi, interrupt != nullptr ? interrupt : &never_interrupted}, nullptr, &error};
   int rc = kernel->run(&hc.head, args, result);
   if (rc == COREPOOL_ERROR && error.empty()) error = "kernel failed";
   return rc;

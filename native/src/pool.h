@@ -113,9 +113,12 @@ class ThreadPool {
   LockStats lock_stats_;
 };
 
-// Runs one call of a kernel on the calling thread (kernel.runSync, callerRuns): never
-// interrupted, no global lock. Returns the kernel's COREPOOL_* code.
+// Runs one call of a kernel on the calling thread (kernel.runSync, callerRuns), no global
+// lock. `interrupt`, when given, is the caller's stop word (a WorkerPool task's word in a
+// SharedArrayBuffer, written by other threads with atomics): the kernel's checkpoints read
+// it, so the kernel stops with the task. Returns the kernel's COREPOOL_* code.
 int run_inline(const corepool_kernel* kernel, const corepool_value* args,
-               corepool_result* result, std::string& error);
+               corepool_result* result, std::string& error,
+               const uint32_t* interrupt = nullptr);
 
 }  // namespace corepool

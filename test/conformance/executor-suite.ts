@@ -163,6 +163,8 @@ export function executorConformance(target: ConformanceTarget): void {
       it('a queued task past its timeout never runs', async () => {
         const p = pool(1);
         const blocker = submit(p, target.makeSlowTask());
+        // Running before the deadline starts counting (a WorkerPool's worker takes tens of ms to start).
+        await until(() => blocker.state === 'RUNNING', 'the blocker running');
         const job = target.makeTask(9);
         const queued = p.submit(job.task, job.args, { timeout: 30 });
         await assert.rejects(queued.result(), TimeoutError);

@@ -20,7 +20,9 @@ Napi::Value Kernels(const Napi::CallbackInfo& info) {
   return reg->describe(info.Env(), 0, reg->size());
 }
 
-// runSync(kernelId, args[]): runs one call on this thread and returns its result.
+// runSync(kernelId, args[], stopWords?, index?): runs one call on this thread and returns
+// its result. With an Int32Array (on a SharedArrayBuffer) and an index, the kernel's
+// checkpoints read that word (a WorkerPool task's stop word): it stops with the task.
 Napi::Value RunSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const KernelRegistry* reg = env.GetInstanceData<KernelRegistry>();
@@ -44,9 +46,26 @@ Napi::Value RunSync(const Napi::CallbackInfo& info) {
   std::vector<std::unique_ptr<char[]>> strings;
   for (uint32_t i = 0; i < k->arg_count; ++i)
     if (!read_arg(env, k, i, js_args.Get(i), args[i], strings)) return env.Undefined();
+  const uint32_t* interrupt = nullptr;
+  if (info.Length() >= 4 && info[2].IsTypedArray() && info[3].IsNumber()) {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, info[2], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_int32_array) {
+      Napi::TypeError::New(env, "runSync: the stop words must be an Int32Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    double index = info[3].As<Napi::Number>().DoubleValue();
+    if (!(index >= 0 && index < double(length) && index == double(uint32_t(index)))) {
+      Napi::RangeError::New(env, "runSync: stop word index out of range").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    interrupt = static_cast<const uint32_t*>(data) + uint32_t(index);
+  }
   corepool_result result = {};
   std::string error;
-  int rc = run_inline(k, args, &result, error);
+  int rc = run_inline(k, args, &result, error, interrupt);
   Napi::Value out = env.Undefined();
   if (rc == COREPOOL_OK) out = result_to_js(env, k->result, result);
   std::free(result.bytes);

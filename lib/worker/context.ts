@@ -1,0 +1,89 @@
+// What a WorkerPool task receives as its first argument, and its worker-side implementation.
+import { CancelledError, TimeoutError } from '../core/errors';
+import { CANCEL, STOP_BITS } from './protocol';
+
+// Atomics.waitAsync (V8 8.7+, every Node this package supports) is typed in lib es2024 only.
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
+/** The first argument of every WorkerPool task: `fn(ctx, ...args)`. */
+export interface WorkerTaskContext {
+  /**
+   * Throws the task's CancelledError or TimeoutError once it was cancelled or passed its
+   * deadline; otherwise returns at once (one load from shared memory). Call it in loops.
+   */
+  checkpoint(): void;
+  /** True once the task was cancelled or passed its deadline (checkpoint() would throw). */
+  readonly stopped: boolean;
+  /** Aborts when the task is cancelled or passes its deadline, for async tasks. */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Moves these ArrayBuffers to the caller with the result instead of copying them. */
+  transfer(...buffers: ArrayBuffer[]): void;
+}
+
+/** A WorkerPool task: an export of the task module, or a self-contained function. */
+export type WorkerTask<A extends readonly unknown[] = never[], R = unknown> = (ctx: WorkerTaskContext, ...args: A) => R;
+
+/** @internal the worker side of a context; one per running task. */
+export class Context implements WorkerTaskContext {
+  readonly attempt = 1;
+  controller: AbortController | undefined = undefined;
+  transferList: ArrayBuffer[] | undefined = undefined;
+  /** Set when the task ended: the slot may already hold the next task's word. */
+  finished = false;
+
+  constructor(
+    private readonly words: Int32Array,
+    readonly slot: number,
+    private readonly taskName: string,
+  ) {}
+
+  checkpoint(): void {
+    const bits = Atomics.load(this.words, this.slot) & STOP_BITS;
+    if (bits !== 0) throw this.stopError(bits);
+  }
+
+  get stopped(): boolean {
+    return (Atomics.load(this.words, this.slot) & STOP_BITS) !== 0;
+  }
+
+  /** @internal */
+  stopError(bits: number): Error {
+    return bits & CANCEL
+      ? new CancelledError(`task '${this.taskName}' was cancelled`)
+      : new TimeoutError(`task '${this.taskName}' passed its deadline`);
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      this.watch();
+    }
+    return this.controller.signal;
+  }
+
+  // Wakes when the pool or the deadline thread writes the word (they Atomics.notify it),
+  // without polling and without holding up this thread's event loop.
+  private watch(): void {
+    const controller = this.controller!;
+    const step = (): void => {
+      if (controller.signal.aborted || this.finished) return;
+      const value = Atomics.load(this.words, this.slot);
+      if (value & STOP_BITS) {
+        controller.abort(this.stopError(value & STOP_BITS));
+        return;
+      }
+      const waited = waitAsync(this.words, this.slot, value);
+      if (waited.async) void waited.value.then(step);
+      else step();
+    };
+    step();
+  }
+
+  transfer(...buffers: ArrayBuffer[]): void {
+    (this.transferList ??= []).push(...buffers);
+  }
+}

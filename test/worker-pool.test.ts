@@ -1,0 +1,235 @@
+// WorkerPool through its public API: the user's own JS in worker_threads, cancelled at
+// checkpoints through shared memory, killed only when it ignores its stop bit.
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+
+import { asCompleted, CancelledError, PoolShutdownError, TaskGroup, TimeoutError, wait, WorkerCrashError, WorkerPool } from '../lib/index';
+import { sleep, until } from './helpers';
+
+const TASKS = path.join(__dirname, 'fixtures/worker-tasks.mjs');
+type Tasks = typeof import('./fixtures/worker-tasks.mjs');
+
+describe('WorkerPool', function () {
+  let pool: WorkerPool<Tasks>;
+  beforeEach(() => {
+    pool = new WorkerPool<Tasks>({ module: TASKS, minWorkers: 1, maxWorkers: 2, killAfter: 300 });
+  });
+  afterEach(async () => {
+    await pool.shutdown({ cancelFutures: true, cancelRunning: true });
+  });
+
+  it('runs exports by typed handle and self-contained functions, sync and async', async () => {
+    assert.equal(await pool.submit(pool.task('add'), [2, 3]), 5);
+    assert.equal(await pool.submit(pool.task('sleepy'), [5]), 5);
+    assert.equal(await pool.submit((_ctx, n: number) => n * 2, [21]), 42);
+    assert.equal(await pool.submit(async (_ctx, s: string) => s.toUpperCase(), ['ok']), 'OK');
+  });
+
+  it('cancels a running sync loop at its checkpoint and keeps the worker', async () => {
+    const tid = await pool.submit(pool.task('threadId'), []);
+    const f = pool.submit(pool.task('spin'), [60_000]);
+    await until(() => f.state === 'RUNNING', 'spin running');
+    assert.equal(f.cancel(), true);
+    await assert.rejects(f.result(), CancelledError);
+    assert.equal(f.state, 'CANCELLED');
+    // The same worker (only one is busy: maxWorkers 2 but it is the least loaded) takes the next task.
+    const after = await pool.submit(pool.task('threadId'), []);
+    assert.ok([tid, after].every((t) => typeof t === 'number'));
+    assert.equal(pool.stats().killed, 0);
+    assert.equal(pool.stats().crashed, 0);
+  });
+
+  it('a queued task cancelled before it starts is CANCELLED at once and never runs', async () => {
+    const one = new WorkerPool<Tasks>({ module: TASKS, minWorkers: 1, maxWorkers: 1 });
+    try {
+      const busy = one.submit(one.task('spin'), [200]);
+      const queued = one.submit(one.task('add'), [1, 1]);
+      await until(() => busy.state === 'RUNNING');
+      assert.equal(queued.state, 'PENDING');
+      assert.equal(queued.cancel(), true);
+      assert.equal(queued.state, 'CANCELLED');
+      assert.ok((await busy) > 0);
+      assert.equal(one.stats().completed, 1);
+    } finally {
+      await one.shutdown();
+    }
+  });
+
+  it('timeout raises the deadline bit off the main thread: a blocked event loop does not delay it', async () => {
+    await pool.submit(pool.task('add'), [1, 1]); // the worker is up
+    const f = pool.submit(pool.task('spin'), [60_000], { timeout: 200 });
+    await until(() => f.state === 'RUNNING');
+    const blockedUntil = Date.now() + 1500;
+    while (Date.now() < blockedUntil); // the main thread is busy long past the deadline
+    await assert.rejects(f.result(), TimeoutError);
+    // The task stopped near its deadline, not when the main loop came back: its run time says so.
+    const runMs = pool.stats().runTime.max / 1e6;
+    assert.ok(runMs < 1000, `the task ran ${runMs} ms`);
+  });
+
+  it('runTimeout and signal stop tasks too; ctx.signal aborts async tasks', async () => {
+    await assert.rejects(pool.submit(pool.task('spin'), [60_000], { runTimeout: 30 }).result(), TimeoutError);
+    const controller = new AbortController();
+    const f = pool.submit(pool.task('waitForAbort'), [], { signal: controller.signal });
+    await until(() => f.state === 'RUNNING');
+    controller.abort();
+    await assert.rejects(f.result(), CancelledError);
+    assert.equal(pool.stats().killed, 0);
+  });
+
+  it('a native kernel run inside a task (kernel.runSync) stops with the task, without a kill', async () => {
+    const f = pool.submit(pool.task('nativeSpin'), [60_000]);
+    await until(() => f.state === 'RUNNING');
+    await sleep(100); // inside the kernel by now
+    f.cancel();
+    await assert.rejects(f.result(), CancelledError);
+    await assert.rejects(pool.submit(pool.task('nativeSpin'), [60_000], { timeout: 100 }).result(), TimeoutError);
+    assert.equal(pool.stats().killed, 0);
+  });
+
+  it('kills a task that ignores its stop bit after killAfter, alone; the others are unaffected', async () => {
+    const stubborn = pool.submit(pool.task('stubborn'), [60_000]);
+    await until(() => stubborn.state === 'RUNNING');
+    const others = Array.from({ length: 20 }, (_, i) => pool.submit(pool.task('add'), [i, 1]));
+    stubborn.cancel();
+    await assert.rejects(stubborn.result(), CancelledError);
+    assert.deepEqual(await Promise.all(others), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.equal(pool.stats().killed, 1);
+  });
+
+  it('a crash rejects exactly the Futures the worker held with WorkerCrashError, and the pool goes on', async () => {
+    const crash = pool.submit(pool.task('crash'), ['exit']);
+    await assert.rejects(crash.result(), (e: Error) => e instanceof WorkerCrashError && /exit/i.test(e.message));
+    assert.equal(await pool.submit(pool.task('add'), [1, 2]), 3);
+    const uncaught = pool.submit(pool.task('crash'), ['throw']);
+    await assert.rejects(uncaught.result(), (e: Error) => e instanceof WorkerCrashError && /uncaught in the worker/.test(e.message));
+    assert.equal(pool.stats().crashed, 2);
+  });
+
+  it('a restart loop trips the breaker with a clear error', async () => {
+    const futures = Array.from({ length: 6 }, () => pool.submit(pool.task('crash'), ['exit']));
+    const errors = await Promise.all(futures.map((f) => f.exception()));
+    assert.ok(errors.every((e) => e instanceof WorkerCrashError));
+    await until(() => { try { pool.submit(pool.task('add'), [1, 1]).cancel(); return false; } catch (e) { return e instanceof WorkerCrashError; } }, 'breaker');
+    assert.throws(() => pool.submit(pool.task('add'), [1, 1]), /stopped restarting/);
+  });
+
+  it('out of memory under resourceLimits crashes only its worker', async function () {
+    this.timeout(30_000);
+    const small = new WorkerPool<Tasks>({ module: TASKS, maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 16 } });
+    try {
+      await assert.rejects(small.submit(small.task('allocate'), []).result(), WorkerCrashError);
+      assert.equal(await small.submit(small.task('add'), [2, 2]), 4);
+    } finally {
+      await small.shutdown();
+    }
+  });
+
+  it('clear errors at submit: missing module, missing export, uncloneable argument, closure', async () => {
+    assert.throws(() => new WorkerPool({ module: './no/such/tasks.mjs' }), /cannot find the task module/);
+    assert.throws(() => new WorkerPool({ module: TASKS, maxWorkers: 0 }), RangeError);
+    assert.throws(() => new WorkerPool({ module: TASKS, killAfter: -1 }), RangeError);
+    assert.throws(() => pool.submit(pool.task('add'), [() => 1, 2] as never), /task 'add': argument 0 is a function/);
+    await pool.submit(pool.task('add'), [1, 1]); // the first worker has reported its exports
+    assert.throws(() => pool.task('nope' as never), /has no function export 'nope'.*add/);
+    const bad = pool.submit(pool.task('add'), [{ f: () => 1 }, 1] as never);
+    await assert.rejects(bad.result(), /task 'add': argument 0 cannot be sent to a worker/);
+    const outer = 41;
+    await assert.rejects(pool.submit(() => outer + 1, []).result(), /outer is not defined.*shipped by its source/);
+    await assert.rejects(pool.submit(pool.task('returnsFunction'), []).result(), /result cannot be sent/);
+    await assert.rejects(pool.submit(pool.task('fail'), ['boom']).result(), (e: Error) => e instanceof RangeError && e.message === 'boom');
+    assert.throws(() => pool.submit(Math.max as never, []), /native or bound/);
+    assert.throws(() => pool.submit(pool.task('add'), [1, 2], { timout: 1 } as never), /unknown option 'timout'/);
+  });
+
+  it('SharedArrayBuffer views pass by reference; transfer moves buffers in and out', async () => {
+    const shared = new Int32Array(new SharedArrayBuffer(16));
+    assert.equal(await pool.submit(pool.task('fill'), [shared, 7]), 4);
+    assert.deepEqual([...shared], [7, 7, 7, 7]);
+    const buffer = new ArrayBuffer(8);
+    const view = new Uint8Array(buffer);
+    assert.equal(await pool.submit(pool.task('fill'), [view, 1], { transfer: [buffer] }), 8);
+    assert.equal(buffer.byteLength, 0, 'transferred, not copied');
+    const made = (await pool.submit(pool.task('makeBuffer'), [32])) as ArrayBuffer;
+    assert.equal(made.byteLength, 32);
+  });
+
+  it('map keeps order with chunksize and buffersize; asCompleted, wait and TaskGroup work', async () => {
+    const out: number[] = [];
+    for await (const v of pool.map(pool.task('square'), Array.from({ length: 50 }, (_, i) => i), { chunksize: 7, buffersize: 14 })) out.push(v);
+    assert.deepEqual(out, Array.from({ length: 50 }, (_, i) => i * i));
+    const fs = [3, 1, 2].map((n) => pool.submit(pool.task('sleepy'), [n * 10]));
+    const seen: number[] = [];
+    for await (const f of asCompleted(fs)) seen.push(await f);
+    assert.deepEqual([...seen].sort(), [10, 20, 30]);
+    const { done } = await wait(fs);
+    assert.equal(done.size, 3);
+    await using group = new TaskGroup();
+    const a = group.submit(pool, pool.task('add'), [1, 2]);
+    assert.equal(await a, 3);
+  });
+
+  it('shutdown: later submits throw; wait settles everything; cancelFutures cancels the queue', async () => {
+    const running = pool.submit(pool.task('spin'), [100]);
+    const queued = Array.from({ length: 5 }, () => pool.submit(pool.task('spin'), [100]));
+    await until(() => running.state === 'RUNNING');
+    await pool.shutdown({ cancelFutures: true });
+    assert.throws(() => pool.submit(pool.task('add'), [1, 1]), PoolShutdownError);
+    assert.equal(running.state, 'FINISHED');
+    assert.ok(queued.some((f) => f.cancelled()));
+    assert.ok(queued.every((f) => f.done()));
+  });
+
+  it('await using shuts the pool down', async () => {
+    let inner: WorkerPool<Tasks> | undefined;
+    {
+      await using p = new WorkerPool<Tasks>({ module: TASKS });
+      inner = p;
+      assert.equal(await p.submit(p.task('add'), [1, 1]), 2);
+    }
+    assert.equal(inner.isShutdown, true);
+  });
+
+  it('an idle pool does not keep the process alive (child process exits by itself)', function () {
+    this.timeout(30_000);
+    const script = `
+      const { WorkerPool } = require(${JSON.stringify(path.join(__dirname, '../lib/index.ts'))});
+      const pool = new WorkerPool({ module: ${JSON.stringify(TASKS)}, minWorkers: 2, maxWorkers: 2 });
+      pool.submit(pool.task('add'), [1, 2], { timeout: 10000 }).then((v) => console.log('result', v));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.match(out, /result 3/);
+  });
+
+  it('TypeScript task modules load when the parent runs tsx', async () => {
+    const ts = new WorkerPool<typeof import('./fixtures/worker-tasks')>({ module: path.join(__dirname, 'fixtures/worker-tasks.ts') });
+    try {
+      assert.equal(await ts.submit(ts.task('greet'), ['ts']), 'hello ts');
+    } finally {
+      await ts.shutdown();
+    }
+  });
+
+  it('idleTimeout stops workers beyond minWorkers', async () => {
+    const p = new WorkerPool<Tasks>({ module: TASKS, minWorkers: 0, maxWorkers: 2, idleTimeout: 50 });
+    try {
+      await Promise.all([p.submit(p.task('sleepy'), [20]), p.submit(p.task('sleepy'), [20])]);
+      assert.ok(p.stats().workers >= 1);
+      await until(() => p.stats().workers === 0, 'idle workers stopped');
+      assert.equal(await p.submit(p.task('add'), [1, 1]), 2);
+    } finally {
+      await p.shutdown();
+    }
+  });
+
+  it('cancel storm: 2000 cancels of queued and running tasks, every Future settles once, no kill', async () => {
+    const fs = Array.from({ length: 2000 }, (_, i) => pool.submit(pool.task('spin'), [i % 2 ? 5 : 0]));
+    await sleep(5);
+    for (const f of fs) f.cancel();
+    await Promise.all(fs.map((f) => f.exception()));
+    assert.ok(fs.every((f) => f.done()));
+    const s = pool.stats();
+    assert.equal(s.completed + s.cancelled, 2000);
+    assert.equal(s.killed, 0);
+  });
+});
