@@ -45,7 +45,7 @@ describe('hardening (issue 11), TypeScript side', () => {
       const pool = new NativePool({ maxWorkers: 1 });
       try {
         const first = new Uint8Array([1, 2, 3]);
-        const second = new Uint8Array(new ArrayBuffer(3, { maxByteLength: 16 }));
+        const second = new Uint8Array(new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(3, { maxByteLength: 16 }));
         const reads: Record<string, number> = {};
         const args = new Proxy([first] as [Uint8Array], {
           get(target, key, receiver) {
@@ -75,7 +75,7 @@ describe('hardening (issue 11), TypeScript side', () => {
         assert.equal(await pool.submit(kernels.countPrimes, a.args as [number, number]), 25);
         assert.equal(a.reads(), 1);
         const b = counted([0, 100]);
-        assert.equal(await (await pool.submitWhenReady(kernels.countPrimes, b.args as [number, number])).result(), 25);
+        assert.equal(await pool.submitWhenReady(kernels.countPrimes, b.args as [number, number]).then((f) => f.result()), 25);
         assert.equal(b.reads(), 1);
         const c = counted([0, 100]);
         const out: number[] = [];
@@ -303,13 +303,14 @@ describe('hardening (issue 11), TypeScript side', () => {
       const blocker = pendingFuture(io);
       const queued = io.submit(async () => 1, []);
       let ready = false;
-      const waiter = io.submitWhenReady(async () => 2, []).then((f) => ((ready = true), f));
+      const ready0 = io.submitWhenReady(async () => 2, []);
+      const waiter = ready0.then((f) => ((ready = true), f.result()));
       await tick();
       assert.equal(ready, false);
       queued.cancel();
       await until(() => ready, 'submitWhenReady to be woken by the cancel', 1000);
       blocker.cancel();
-      assert.equal(await (await waiter).result(), 2);
+      assert.equal(await waiter, 2);
       await io.shutdown();
     });
   });
@@ -337,9 +338,9 @@ describe('hardening (issue 11), TypeScript side', () => {
           const io = new IoPool();
           try {
             const slow = pool.submit(kernels.sleep, [60], { timeout });
-            const ioSlow = io.submit(async () => { await sleep(60); return 'io'; }, [], { timeout, runTimeout: timeout });
+            const ioSlow: Future<string> = io.submit(async () => { await sleep(60); return "io"; }, [], { timeout, runTimeout: timeout });
             const never = pendingFuture(io);
-            const waits = [
+            const waits: Promise<unknown>[] = [
               never.result({ timeout }),
               never.exception({ timeout }),
               asCompleted([never], { timeout }).next(),
@@ -429,7 +430,7 @@ describe('hardening (issue 11), TypeScript side', () => {
         const late = pool.submit(kernels.spin, [30], { timeout: 5 });
         assert.ok((await late.exception()) instanceof TimeoutError, 'ran past its timeout in the caller');
         const s = pool.stats();
-        assert.equal(s.callerRuns, 3);
+        assert.equal((s as { callerRuns?: number }).callerRuns, 3);
         assert.equal(s.completed + s.timedOut, 3, 'caller-run tasks counted like the others');
         running.cancel();
       } finally {
