@@ -80,6 +80,12 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   private runNsTotal = 0;
 
   constructor(options: NativePoolOptions = {}) {
+    if (typeof options === 'object' && options !== null && 'filename' in options) {
+      throw new TypeError(
+        "NativePool: unknown option 'filename': NativePool runs only native kernels (kernels.*, loadKernels()); " +
+          'for a JS worker file use a WorkerPool, for async functions an IoPool',
+      );
+    }
     checkOptions(options, ['maxWorkers', 'maxQueue', 'onFull', 'name', 'globalLock'], 'NativePool');
     this.core = new PoolCore(options.name, 'corepool');
     this.maxWorkers = checkCount(options.maxWorkers, 'maxWorkers', 1, os.availableParallelism());

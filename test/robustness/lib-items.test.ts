@@ -218,6 +218,15 @@ describe('hardening (issue 11), TypeScript side', () => {
     });
   });
 
+  describe('issue 12 item 7: NativePool fed JS says what to use instead', () => {
+    it('a JS function or { filename } points to IoPool and WorkerPool', () => {
+      const pool = new NativePool({ maxWorkers: 1 });
+      assert.throws(() => pool.submit(((x: number) => x * 2) as never, [1] as never), { name: 'TypeError', message: /only native kernels.*IoPool.*WorkerPool/ });
+      assert.throws(() => new NativePool({ filename: './worker.js' } as never), { name: 'TypeError', message: /only native kernels.*WorkerPool/ });
+      return pool.shutdown();
+    });
+  });
+
   describe('9: asCompleted', () => {
     it('concurrent next() calls each get their own Future', async () => {
       const io = new IoPool();
