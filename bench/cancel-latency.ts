@@ -2,7 +2,7 @@
 // native task. (a) cancel(): from the call until the Future is CANCELLED; (b) timeout:
 // from the task's deadline until its Future rejects with TimeoutError. Both for a
 // spin(10000) task, which checkpoints every 256 iterations, over ~30 runs.
-import { CancelledError, kernels, NativePool, TimeoutError } from '../lib/index';
+import { CancelledError, kernels, NativePool, TimeoutError } from './corepool';
 import { percentile } from './stats';
 
 const RUNS = Number(process.env.RUNS ?? 30);
@@ -34,7 +34,13 @@ async function timeoutOverrun(pool: NativePool): Promise<number> {
   return ms;
 }
 
-async function main(): Promise<void> {
+export const USAGE = `usage: corepool bench:cancel
+
+  latency from cancel() of a running kernel to its CANCELLED Future, and from a submit
+  timeout's deadline to the rejection (median, p90, max of RUNS=${RUNS} runs; env RUNS)`;
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.length > 0) throw new RangeError(`corepool bench:cancel takes no arguments, got '${argv.join(' ')}'\n${USAGE}`);
   const pool = new NativePool({ maxWorkers: 2, name: 'bench-cancel' });
   await pool.submit(kernels.noop, []); // threads up
   const cancels: number[] = [];
@@ -55,9 +61,5 @@ async function main(): Promise<void> {
     const sorted = [...xs].sort((a, b) => a - b);
     console.log(`${name.padEnd(52)} ${fmt(percentile(sorted, 50))} ${fmt(percentile(sorted, 90))} ${fmt(sorted[sorted.length - 1]!)}`);
   }
+  return 0;
 }
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});

@@ -1,18 +1,16 @@
 #!/usr/bin/env node
-// The `corepool` command (package.json "bin"): `corepool bench [flags]` runs the suite,
-// `corepool bench:tiny` the per-task overhead benchmark. In the repository:
-// `npm run bench -- [flags]`, `npm run bench:tiny`.
+// The `corepool` command (package.json "bin"): one subcommand per benchmark the README
+// quotes (COMMANDS below), each with --help; `corepool --version`, `corepool --help`.
+// In the repository the npm scripts run the same commands: `npm run bench:gil`, ...
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { fromSource } from './corepool';
 import { renderText, writeResults } from './report';
-import { runSuite } from './suite';
-import { parseTinyArgs, runTiny } from './tiny-tasks';
+import { filterNames, runSuite, unknownFilterTerms } from './suite';
 
-const USAGE = `usage: corepool bench [--quick] [--workers 1,2,4] [--filter term,...] [--json] [--out dir]
-       corepool bench:tiny [--rounds 5] [--tasks 300000] [--piscina-tasks 40000] [--workers 2]
+const BENCH_USAGE = `usage: corepool bench [--quick] [--workers 1,2,4] [--filter term,...] [--json] [--out dir]
 
   --quick      small sizes, 1 repetition (< 60 s): a smoke test that exits 1 if any
                contender's results disagree
@@ -50,7 +48,7 @@ async function bench(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(BENCH_USAGE);
     return 0;
   }
   const cores = os.availableParallelism();
@@ -58,6 +56,15 @@ async function bench(argv: string[]): Promise<number> {
   if (values.quick && values.workers === undefined) workers = [1, cores];
   const defaultWorkers = [...workers].reverse().find((w) => w <= cores) ?? workers[0]!;
   const filter = (values.filter ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = unknownFilterTerms(filter);
+  if (unknown.length > 0) {
+    const known = filterNames();
+    console.error(
+      `corepool bench: --filter ${unknown.map((t) => `'${t}'`).join(', ')} names no workload or contender\n` +
+        `  workloads:   ${known.workloads.join(' ')}\n  contenders:  ${known.contenders.join(' ')} (or a dash-separated part, or workload/contender)`,
+    );
+    return 1;
+  }
   const res = await runSuite({ quick: values.quick, workers, defaultWorkers, filter, quiet: false });
   if (values.json) process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
   else console.log(renderText(res));
@@ -74,25 +81,69 @@ async function bench(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * One subcommand. `load` imports its module only when it runs, so a command's optional peers
+ * and start-up cost never touch the others. To add a benchmark: one entry here whose module
+ * exports `USAGE` and `run(argv): Promise<number>` (the exit code), and an npm script
+ * `node --import tsx bench/cli.ts <name>` if the repository should run it too.
+ */
+interface Command {
+  summary: string;
+  load: () => Promise<{ USAGE: string; run: (argv: string[]) => Promise<number> }>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  bench: { summary: 'the suite: CPU workloads vs peers, mixed, tiny tasks, map, IO, isolation', load: async () => ({ USAGE: BENCH_USAGE, run: bench }) },
+  'bench:tiny': { summary: 'per-task overhead: noop and isPrime submits, map, vs piscina', load: () => import('./tiny-tasks') },
+  'bench:gil': { summary: "global-lock mode vs CPython's GIL (F1-F7)", load: () => import('./global-lock') },
+  'bench:cancel': { summary: 'cancel() and timeout latency of a running kernel', load: () => import('./cancel-latency') },
+  'bench:kernels': { summary: 'built-in kernels vs the same work in JS on piscina', load: () => import('./kernels-vs-piscina') },
+  'bench:io': { summary: 'IoPool vs p-limit and p-queue', load: () => import('./io-pool') },
+};
+
+function version(): string {
+  // bench/cli.ts is one level below the package root, dist/bench/cli.js two.
+  return (require(path.join(__dirname, fromSource ? '..' : '../..', 'package.json')) as { version: string }).version;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'usage: corepool <command> [--help] [flags]',
+    '       corepool --version',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    "run 'corepool <command> --help' for a command's flags",
+  ].join('\n');
+}
+
 async function main(): Promise<number> {
-  const [command, ...rest] = process.argv.slice(2);
-  switch (command) {
-    case 'bench':
-      return bench(rest);
-    case 'bench:tiny':
-    case 'tiny':
-      await runTiny(parseTinyArgs(rest));
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return command === undefined ? 1 : 0;
-    default:
-      console.error(`corepool: unknown command '${command}'\n${USAGE}`);
-      return 1;
+  const [name, ...rest] = process.argv.slice(2);
+  if (name === undefined) {
+    console.error(usage());
+    return 1;
   }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(version());
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command === undefined) {
+    console.error(`corepool: unknown command '${name}'\n${usage()}`);
+    return 1;
+  }
+  const mod = await command.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(mod.USAGE);
+    return 0;
+  }
+  return mod.run(rest);
 }
 
 main().then(

@@ -10,7 +10,7 @@ export const fromSource = __filename.endsWith('.ts');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const corepool = require(fromSource ? '../lib/index' : '../index') as typeof Corepool;
 
-export const { NativePool, kernels, wait } = corepool;
+export const { NativePool, kernels, wait, CancelledError, TimeoutError } = corepool;
 export type NativePool = Corepool.NativePool;
 export type Future<T> = Corepool.Future<T>;
 

@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { corepool, kernels, NativePool } from './corepool';
+import { parseArgs } from 'node:util';
+
+import { corepool, fromSource, kernels, NativePool } from './corepool';
 import type { Future } from './corepool';
 import { mdTable } from './report';
 import { median } from './stats';
@@ -274,7 +276,14 @@ async function f7(): Promise<void> {
   table(['mode', 'sequential ms', '2 workers ms', 'ratio 2w / seq', 'published', 'takes / switches per run', 'µs per take (2 workers)'], rows);
 }
 
-async function main(): Promise<void> {
+export const USAGE = `usage: corepool bench:gil [--out dir]
+
+  the global-lock mode against CPython's GIL figures (Beazley 2009/2010, bpo-7946): F1-F7,
+  medians of GIL_RUNS=${RUNS} runs (env GIL_RUNS); prints markdown and writes global-lock.md
+  --out   results directory (default: bench/results in the repository, ./corepool-bench-results elsewhere)`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' } } });
   const load0 = os.loadavg();
   out('# Global-lock fidelity (corepool vs CPython\'s GIL)');
   out();
@@ -295,13 +304,9 @@ async function main(): Promise<void> {
     setCheckInterval(100);
   }
   out(`Load average at the end: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')} (a busy machine blurs F1 and F7: check the no-lock rows).`);
-  const dir = path.join(__dirname, 'results');
+  const dir = values.out ?? (fromSource ? path.join(__dirname, 'results') : path.resolve('corepool-bench-results'));
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'global-lock.md'), lines.join('\n') + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), path.join(dir, 'global-lock.md'))}`);
+  return 0;
 }
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});

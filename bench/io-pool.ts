@@ -3,11 +3,18 @@
 // (scheduling under real waiting), then a concurrency sweep behind IoPool's default.
 // Each figure is the median of RUNS runs; the libraries alternate within a run so that
 // drift on a shared machine hits them alike. `npm run bench:io`.
-import pLimit from 'p-limit';
-import PQueue from 'p-queue';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 
-import { IoPool } from '../lib/index';
+import { corepool } from './corepool';
+import { loadPeer } from './peers';
 import { median } from './stats';
+
+const { IoPool } = corepool;
+type PLimit = (concurrency: number) => <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) => Promise<R>;
+type PQueueClass = new (o: { concurrency: number }) => { add<R>(fn: () => Promise<R>): Promise<R> };
+let pLimit: PLimit;
+let PQueue: PQueueClass;
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const TINY = Number(process.env.TINY ?? 100_000);
@@ -104,13 +111,28 @@ async function sweep(): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
+export const USAGE = `usage: corepool bench:io
+
+  IoPool against p-limit and p-queue (optional peers), same process: 100k tiny async tasks,
+  10k tasks of 5 ms latency, then a concurrency sweep; env RUNS, TINY, SLOW, NO_SWEEP`;
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.length > 0) throw new RangeError(`corepool bench:io takes no arguments, got '${argv.join(' ')}'\n${USAGE}`);
+  const limit = loadPeer<{ default: PLimit }>('p-limit');
+  const queue = loadPeer<{ default: PQueueClass }>('p-queue');
+  for (const p of [limit, queue]) if (!p.ok) throw new Error(`corepool bench:io needs p-limit and p-queue (${p.reason}): ${p.install}`);
+  pLimit = (limit as { module: { default: PLimit } }).module.default;
+  PQueue = (queue as { module: { default: PQueueClass } }).module.default;
+  // The figures collect garbage between runs; an installed CLI cannot pass --expose-gc to node.
+  if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
+    v8.setFlagsFromString('--expose-gc');
+    (globalThis as { gc?: unknown }).gc = vm.runInNewContext('gc');
+  }
   console.log(`node ${process.version}, ${process.env.RUNS ? '' : 'RUNS=5 '}p-limit vs p-queue vs IoPool`);
   await suite('tiny async tasks', TINY, tiny);
   const ideal = (SLOW / CONCURRENCY) * LATENCY_MS;
   const slowMs = await suite(`tasks of ${LATENCY_MS} ms latency`, SLOW, slow, ideal);
   console.log(`  (IoPool ${(slowMs['IoPool']! / ideal).toFixed(2)}x ideal, p-limit ${(slowMs['p-limit']! / ideal).toFixed(2)}x, p-queue ${(slowMs['p-queue']! / ideal).toFixed(2)}x)`);
   if (!process.env.NO_SWEEP) await sweep();
+  return 0;
 }
-
-void main();

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 
 import { kernels, NativePool, siblingFile } from './corepool';
 import { factorial as factorialJs } from './js-kernels';
+import { loadPeer } from './peers';
 import { median } from './stats';
 import { matmul as matmulJs } from './workers/kernels-vs-piscina-worker';
 
@@ -43,8 +44,14 @@ function sameBits(a: Float64Array, b: Float64Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
-async function main(): Promise<void> {
+export const USAGE = `usage: corepool bench:kernels [--rounds 7] [--workers N] [--quick]
+
+  NativePool's built-in kernels against the same work as JS functions on piscina
+  (needs the optional peer piscina), median of --rounds rounds, printed as a table`;
+
+export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
+    args: argv,
     options: {
       rounds: { type: 'string', default: '7' },
       workers: { type: 'string', default: String(os.availableParallelism()) },
@@ -56,7 +63,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError('--rounds must be a positive integer');
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError('--workers must be a positive integer');
 
-  const { Piscina } = (await import('piscina')) as unknown as { Piscina: new (o: object) => PiscinaLike };
+  const peer = loadPeer<{ Piscina: new (o: object) => PiscinaLike }>('piscina');
+  if (!peer.ok) throw new Error(`corepool bench:kernels needs piscina (${peer.reason}): ${peer.install}`);
+  const { Piscina } = peer.module;
   const piscina = new Piscina({
     filename: siblingFile(path.join(__dirname, 'workers'), 'kernels-vs-piscina-worker'),
     minThreads: workers,
@@ -103,9 +112,5 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
   await pool.shutdown();
   await piscina.destroy();
+  return 0;
 }
-
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exitCode = 1;
-});

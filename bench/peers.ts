@@ -1,15 +1,16 @@
-// The optional peers (piscina, tinypool, p-limit). corepool never depends on them: a peer
+// The optional peers (piscina, tinypool, p-limit, p-queue). corepool never depends on them: a peer
 // that is not installed makes its contenders "skipped", with the command that installs it.
 // Loaded with require(): Node >= 20.19 (corepool's floor) requires ES modules too, and
 // resolution starts from this file, i.e. the project that installed corepool.
 
-export type PeerName = 'piscina' | 'tinypool' | 'p-limit';
+export type PeerName = 'piscina' | 'tinypool' | 'p-limit' | 'p-queue';
 
 /** The versions the benchmark was written against (package.json peerDependencies). */
 export const PEER_RANGES: Record<PeerName, string> = {
   piscina: '^5.0.0',
   tinypool: '^2.0.0',
   'p-limit': '^7.0.0',
+  'p-queue': '^9.0.0',
 };
 
 export type Peer<T> = { ok: true; module: T; version: string } | { ok: false; reason: string; install: string };

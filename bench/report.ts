@@ -35,14 +35,54 @@ function cpuTable(rows: CpuRow[]): [string[], Cell[][]] {
   ];
 }
 
-/** 'yes' / 'NO' for a goal, '-' when the measure did not run. */
-function met(value: number | null | undefined, ok: (v: number) => boolean): string {
+/**
+ * Why this run's machine was not quiet, from the controls: a speedup no pool can reach on
+ * these cores (efficiency well above 100% means its 1-worker baseline was slowed by other
+ * load), a global-lock speedup above 1 (the lock serializes), or a load average above the
+ * core count. Empty when the controls look quiet.
+ */
+export function noiseReasons(res: SuiteResult): string[] {
+  const reasons: string[] = [];
+  for (const r of res.cpu) {
+    if (r.workers > 1 && r.efficiency !== null && r.efficiency > 1.1) {
+      reasons.push(`${r.contender} at ${r.workers} workers (${r.workload}): ${(r.efficiency * 100).toFixed(0)}% efficiency`);
+    }
+  }
+  const gil = res.summary.speedupGlobalLockAt2;
+  if (gil !== null && gil !== undefined && gil > 1.15) reasons.push(`global-lock mode speedup ${gil.toFixed(2)}x at 2 workers (the lock allows ~1x)`);
+  const cores = Number(res.machine.availableParallelism);
+  for (const key of ['loadAverageStart', 'loadAverageEnd'] as const) {
+    const one = Number(String(res.machine[key] ?? '').split(' ')[0]);
+    if (one > cores) reasons.push(`load average ${one.toFixed(2)} (${key === 'loadAverageStart' ? 'start' : 'end'}) above ${cores} cores`);
+  }
+  return reasons;
+}
+
+/** 'yes' / 'NO' for a goal ('noisy' instead of 'NO' when the controls say the machine was busy), '-' when the measure did not run. */
+function met(value: number | null | undefined, ok: (v: number) => boolean, noisy: boolean): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '-';
-  return ok(value) ? 'yes' : 'NO';
+  return ok(value) ? 'yes' : noisy ? 'noisy' : 'NO';
+}
+
+const GOALS_NOTE =
+  "'noisy': the goal was missed while the controls (listed under the load line) show the machine was not quiet; " +
+  "'-': the measure did not run. A goal missed on a busy machine says more about the machine: compare with bench/results/reference/.";
+
+const CPU_NOTE =
+  'speedup = wall time at 1 worker / wall time (same contender, same run); efficiency = speedup / min(workers, cores); p50/p99 = submit-to-result latency with all tasks queued at once; loop p99 = monitorEventLoopDelay p99 during the timed runs; start = pool creation to first result.';
+
+function loadLine(res: SuiteResult): string {
+  const reasons = noiseReasons(res);
+  return (
+    `load average (1, 5, 15 min) at start ${res.machine.loadAverageStart ?? '?'}, at end ${res.machine.loadAverageEnd ?? '?'}; ` +
+    (reasons.length ? `the machine was NOT quiet: ${reasons.join('; ')}` : 'the controls look quiet')
+  );
 }
 
 function sections(res: SuiteResult): { title: string; header: string[]; rows: Cell[][]; note?: string }[] {
   const s = res.summary;
+  const noisy = noiseReasons(res).length > 0;
+  const both = (a: string, b: string): string => (a === '-' || b === '-' ? '-' : a === 'yes' && b === 'yes' ? 'yes' : a === 'NO' || b === 'NO' ? 'NO' : 'noisy');
   const out: { title: string; header: string[]; rows: Cell[][]; note?: string }[] = [];
   out.push({
     title: 'Key ratios (all from this run)',
@@ -51,22 +91,22 @@ function sections(res: SuiteResult): { title: string; header: string[]; rows: Ce
       ['countPrimes throughput, corepool / piscina (JS workers)', x(s.countPrimesCorepoolOverPiscinaJs), '', ''],
       ['countPrimes throughput, corepool / piscina (same native kernel)', x(s.countPrimesCorepoolOverPiscinaNative), '', ''],
       ['countPrimes throughput, corepool / main-thread JS', x(s.countPrimesCorepoolOverMainJs), '', ''],
-      ['tiny tasks/s, corepool / piscina', x(s.tinyCorepoolOverPiscina, 1), '>= 20x', met(s.tinyCorepoolOverPiscina, (v) => v >= 20)],
+      ['tiny tasks/s, corepool / piscina', x(s.tinyCorepoolOverPiscina, 1), '>= 20x', met(s.tinyCorepoolOverPiscina, (v) => v >= 20, noisy)],
       ['tiny tasks/s, corepool / plain-Promise ceiling', x(s.tinyCorepoolOverPromiseCeiling), '', ''],
-      ['corepool speedup at 2 workers (countPrimes)', x(s.speedupCorepoolAt2), '>= 1.9x', met(s.speedupCorepoolAt2, (v) => v >= 1.9)],
-      ['global-lock mode speedup at 2 workers', x(s.speedupGlobalLockAt2), '~1.0x', met(s.speedupGlobalLockAt2, (v) => v >= 0.85 && v <= 1.15)],
+      ['corepool speedup at 2 workers (countPrimes)', x(s.speedupCorepoolAt2), '>= 1.9x', met(s.speedupCorepoolAt2, (v) => v >= 1.9, noisy)],
+      ['global-lock mode speedup at 2 workers', x(s.speedupGlobalLockAt2), '~1.0x', met(s.speedupGlobalLockAt2, (v) => v >= 0.85 && v <= 1.15, noisy)],
       ['piscina (JS) speedup at 2 workers', x(s.speedupPiscinaJsAt2), '', ''],
-      ['event-loop delay p99, corepool countPrimes (ms)', fmtMs(s.eventLoopP99MsCorepool ?? NaN), '< 2 ms', met(s.eventLoopP99MsCorepool, (v) => v < 2)],
+      ['event-loop delay p99, corepool countPrimes (ms)', fmtMs(s.eventLoopP99MsCorepool ?? NaN), '< 2 ms', met(s.eventLoopP99MsCorepool, (v) => v < 2, noisy)],
       ['event-loop delay p99, main-thread JS (ms)', fmtMs(s.eventLoopP99MsMainJs ?? NaN), '', ''],
       ['fs.readFile p99 idle / corepool load / libuv-pool load (ms)', `${fmtMs(s.fsP99MsIdle ?? NaN)} / ${fmtMs(s.fsP99MsCorepoolLoad ?? NaN)} / ${fmtMs(s.fsP99MsLibuvLoad ?? NaN)}`, '', ''],
       ['map(chunksize) / per-submit: noop, isPrime', `${x(s.mapNoopOverSubmit, 1)}, ${x(s.mapIsPrimeOverSubmit, 1)}`, '>= 5x',
-        met(s.mapNoopOverSubmit, (v) => v >= 5) === 'yes' && met(s.mapIsPrimeOverSubmit, (v) => v >= 5) === 'yes' ? 'yes' : 'NO'],
+        both(met(s.mapNoopOverSubmit, (v) => v >= 5, noisy), met(s.mapIsPrimeOverSubmit, (v) => v >= 5, noisy))],
     ],
-    note: 'A goal missed on a busy machine (load average above the core count) says more about the machine: compare with bench/results/reference/.',
+    note: GOALS_NOTE,
   });
   if (res.cpu.length) {
     const [h, r] = cpuTable(res.cpu);
-    out.push({ title: 'CPU workloads', header: h, rows: r, note: 'speedup = wall time at 1 worker / wall time (same contender, same run); efficiency = speedup / min(workers, cores); p50/p99 = submit-to-result latency with all tasks queued at once; loop p99 = monitorEventLoopDelay p99 during the timed runs; start = pool creation to first result.' });
+    out.push({ title: 'CPU workloads', header: h, rows: r, note: CPU_NOTE });
   }
   if (res.mixed.length) {
     const [h, r] = cpuTable(res.mixed);
@@ -82,8 +122,8 @@ function sections(res: SuiteResult): { title: string; header: string[]; rows: Ce
 
 export function renderText(res: SuiteResult): string {
   const m = res.machine;
-  const parts = [`corepool bench: ${m.cpus} cpus (${m.cpuModel}), node ${m.node}, ${res.durationSec.toFixed(0)} s${res.options.quick ? ', --quick' : ''}`];
-  for (const s of sections(res)) parts.push(`\n== ${s.title}\n${textTable(s.header, s.rows)}`);
+  const parts = [`corepool bench: ${m.cpus} cpus (${m.cpuModel}), node ${m.node}, ${res.durationSec.toFixed(0)} s${res.options.quick ? ', --quick' : ''}`, loadLine(res)];
+  for (const s of sections(res)) parts.push(`\n== ${s.title}\n${textTable(s.header, s.rows)}${s.note ? `\n\n${s.note}` : ''}`);
   if (res.errors.length) parts.push(`\n== ERRORS\n${res.errors.join('\n')}`);
   return parts.join('\n');
 }
@@ -96,6 +136,8 @@ export function renderMarkdown(res: SuiteResult, charts: string[]): string {
     `${m.cpus} CPUs (${m.cpuModel}), ${m.totalMemGB} GB, ${m.platform}, Node ${m.node}, corepool ${m.corepool}, ${m.date}. ` +
       `Run took ${res.durationSec.toFixed(0)} s${res.options.quick ? ' (--quick: smoke-test sizes, not for speed claims)' : ''}; ` +
       `workers swept: ${res.options.workers.join(', ')}; medians of ${res.options.quick ? 1 : 3} timed repetitions after warm-up.`,
+    '',
+    `${loadLine(res)}.`,
     '',
     'Contenders: ' + res.contenders.map((c) => `${c.label} (\`${c.id}\`, ${c.version})`).join('; ') + '.',
     '',

@@ -62,18 +62,35 @@ export interface SuiteResult {
   durationSec: number;
 }
 
+// A term names a workload ("io"), a contender or a dash-separated part of one ("piscina",
+// "js"), or one pair ("sha256/corepool"); plain substrings would let "io" match "isolation".
+function termMatches(raw: string, workload: string, contender: string): boolean {
+  const term = raw.toLowerCase();
+  const c = contender.toLowerCase();
+  return term === workload.toLowerCase() || term === c || c.split('-').includes(term) || term === `${workload}/${contender}`.toLowerCase();
+}
+
+const EXTRA_WORKLOADS = ['mixed', 'tiny', 'map', 'io', 'isolation'];
+
+/** Every workload and contender a --filter term can name (installed peers or not). */
+export function filterNames(): { workloads: string[]; contenders: string[] } {
+  return {
+    workloads: [...cpuWorkloads(true).map((w) => w.id), ...EXTRA_WORKLOADS],
+    contenders: [...new Set([...cpuContenders.map((c) => c.id), ...ioContenders.map((c) => c.id), 'corepool'])],
+  };
+}
+
+/** The --filter terms that name no workload, contender or pair. */
+export function unknownFilterTerms(filter: string[]): string[] {
+  const { workloads, contenders } = filterNames();
+  return filter.filter((term) => !workloads.some((w) => contenders.some((c) => termMatches(term, w, c))));
+}
+
 export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const t0 = performance.now();
+  const loadStart = os.loadavg();
   const cores = os.availableParallelism();
-  // A term names a workload ("io"), a contender or a dash-separated part of one ("piscina",
-  // "js"), or one pair ("sha256/corepool"); plain substrings would let "io" match "isolation".
-  const keep = (workload: string, contender: string): boolean =>
-    opts.filter.length === 0 ||
-    opts.filter.some((raw) => {
-      const term = raw.toLowerCase();
-      const c = contender.toLowerCase();
-      return term === workload.toLowerCase() || term === c || c.split('-').includes(term) || term === `${workload}/${contender}`.toLowerCase();
-    });
+  const keep = (workload: string, contender: string): boolean => opts.filter.length === 0 || opts.filter.some((term) => termMatches(term, workload, contender));
   const reps = opts.quick ? 1 : 3;
   const warmups = opts.quick ? 0 : 1;
   const errors: string[] = [];
@@ -355,6 +372,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
       uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
       date: new Date().toISOString(),
       moduleFrom: fromSource ? 'source (lib/ via tsx)' : 'compiled (dist/)',
+      loadAverageStart: loadStart.map((v) => v.toFixed(2)).join(' '),
+      loadAverageEnd: os.loadavg().map((v) => v.toFixed(2)).join(' '),
     },
     options: opts,
     contenders: versions,

@@ -130,6 +130,16 @@ export async function runTiny(opts: TinyOptions): Promise<void> {
   log(`map(isPrime, ${fmtRate(opts.mapItems)} items, chunksize ${opts.chunksize}): ${fmtRate(mapIsPrime)} items/s = ${mapIsPrimeOverSubmit.toFixed(1)}x per-submit isPrime (${fmtRate(submitIsPrime)}/s)`);
 }
 
+export const USAGE = `usage: corepool bench:tiny [--rounds 5] [--tasks 300000] [--piscina-tasks 40000] [--map-items 1000000] [--chunksize 10000] [--workers 2]
+
+  per-task overhead: submit + wait of noop and isPrime tasks on NativePool against piscina
+  (optional peer) with a noop worker, and map() with chunksize; medians of --rounds rounds`;
+
+export async function run(argv: string[]): Promise<number> {
+  await runTiny(parseTinyArgs(argv));
+  return 0;
+}
+
 export function parseTinyArgs(argv: string[]): TinyOptions {
   const { values } = parseArgs({
     args: argv,

@@ -94,7 +94,9 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-if (require.main === module) {
+// Run when started as a program, not when imported; written without `require.main` or
+// `import.meta` so the file works unchanged as ES module and as CommonJS.
+if (/crawl-and-hash\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) {
   main().catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mock } from 'node:test';
 
 import { CancelledError, IoPool, RetryError, TimeoutError, type TaskContext } from '../lib/index';
+import { catchWarnings } from './helpers';
 
 const flush = async (): Promise<void> => {
   // setImmediate is not faked: it lets promise callbacks of the task and the pool run.
@@ -12,6 +13,19 @@ const flush = async (): Promise<void> => {
 
 describe('IoPool retries', () => {
   describe('on a fake clock', () => {
+    before(async () => {
+      // Node 20 marks MockTimers experimental and warns on its first use in the process:
+      // the fake clock is used on purpose, so that warning (and only it) is caught here.
+      const warnings = await catchWarnings(() => {
+        mock.timers.enable({ apis: ['setTimeout'] });
+        mock.timers.reset();
+      });
+      for (const w of warnings) {
+        assert.equal(w.name, 'ExperimentalWarning', String(w));
+        assert.match(w.message, /MockTimers/);
+      }
+      assert.ok(warnings.length <= 1, warnings.map(String).join('\n'));
+    });
     beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
     afterEach(() => mock.timers.reset());
 

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
 const npmCli = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const STALE = 'a stale prebuild from an earlier build\n';
 
 function prebuilds(dir: string): string[] {
   const d = path.join(dir, 'prebuilds', 'linux-x64');
@@ -55,17 +56,30 @@ describe('packaging', function () {
   let tmp: string;
   let tarball: string;
   let entries: string[];
+  let freshBinary: Buffer;
+  let shippedName: string;
 
   before(function () {
     if (process.platform !== 'linux' || process.arch !== 'x64') this.skip();
+    // Two native builds (npm ci's fallback build, then prepack's prebuildify) on a shared machine.
+    this.timeout(900_000);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corepool-pack-'));
-    if (prebuilds(root).length === 0) {
-      execFileSync('npx', ['prebuildify', '--napi', '--strip'], { cwd: root, stdio: 'inherit', env: cleanEnv() });
-    }
-    // `npm pack` runs `prepare` (tsc), so dist/ is fresh. Its scripts
-    // write to stdout too, so the JSON is found from the last line that opens an array.
+    // Exactly as a maintainer packs: a clean clone of the committed tree, npm ci, npm pack.
+    // Nothing of this worktree's build/, dist/ or prebuilds/ can leak into the tarball.
+    const clone = path.join(tmp, 'clone');
+    check(spawnSync('git', ['clone', '--quiet', '--no-hardlinks', root, clone], { encoding: 'utf8', env: cleanEnv() }), 'git clone');
+    check(
+      spawnSync(npmCli, ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: clone, encoding: 'utf8', env: cleanEnv() }),
+      'npm ci in the clone',
+    );
+    // A stale prebuild left from an earlier build must not be what ships: prepack replaces it.
+    const staleDir = path.join(clone, 'prebuilds', 'linux-x64');
+    fs.mkdirSync(staleDir, { recursive: true });
+    fs.writeFileSync(path.join(staleDir, 'corepool.napi.node'), STALE);
+    const packStart = Date.now();
+    // Lifecycle scripts write to stdout too, so the JSON is found from the last line that opens an array.
     const out = check(
-      spawnSync(npmCli, ['pack', '--json', '--pack-destination', tmp], { cwd: root, encoding: 'utf8', env: cleanEnv() }),
+      spawnSync(npmCli, ['pack', '--json', '--pack-destination', tmp], { cwd: clone, encoding: 'utf8', env: cleanEnv() }),
       'npm pack',
     );
     const start = out.lastIndexOf('\n[') + 1;
@@ -73,6 +87,12 @@ describe('packaging', function () {
     tarball = path.join(tmp, info[0].filename);
     assert.ok(fs.existsSync(tarball), `no tarball at ${tarball}`);
     entries = info[0].files.map((f) => f.path);
+    const built = prebuilds(clone);
+    assert.equal(built.length, 1, `prebuilds/linux-x64 after npm pack: ${built.join(', ')}`);
+    const builtPath = path.join(clone, 'prebuilds', 'linux-x64', built[0]!);
+    assert.ok(fs.statSync(builtPath).mtimeMs >= packStart - 1000, 'the prebuild was not written by npm pack');
+    freshBinary = fs.readFileSync(builtPath);
+    shippedName = `prebuilds/linux-x64/${built[0]}`;
   });
 
   after(function () {
@@ -96,8 +116,45 @@ describe('packaging', function () {
     }
   });
 
+  it('ships the prebuild that npm pack just built, not a stale prebuilds/', function () {
+    const shipped = execFileSync('tar', ['-xzOf', tarball, `package/${shippedName}`]);
+    assert.notEqual(shipped.toString('utf8'), STALE, 'the stale prebuild was packed');
+    assert.ok(shipped.equals(freshBinary), 'the shipped binary differs from the one prepack built');
+    assert.equal(shipped.subarray(0, 4).toString('latin1'), '\x7fELF');
+  });
+
+  // Issue 12 item 2: the README names the glibc and libstdc++ versions the prebuild needs;
+  // they are read from the binary itself, so a new build host that raises them fails here.
+  it('states in the README the GLIBC and GLIBCXX versions the prebuild needs', function () {
+    const bin = path.join(tmp, 'shipped.node');
+    fs.writeFileSync(bin, execFileSync('tar', ['-xzOf', tarball, `package/${shippedName}`]));
+    const symbols = execFileSync('objdump', ['-T', bin], { encoding: 'utf8' });
+    const highest = (prefix: string): string => {
+      const versions = [...symbols.matchAll(new RegExp(`\\b${prefix}_([0-9.]+)\\b`, 'g'))].map((m) => m[1]!);
+      versions.sort((a, b) => {
+        const x = a.split('.').map(Number);
+        const y = b.split('.').map(Number);
+        for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+        return 0;
+      });
+      return `${prefix}_${versions.at(-1)}`;
+    };
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    for (const need of [highest('GLIBC'), highest('GLIBCXX')]) {
+      assert.ok(readme.includes(`\`${need}\``), `the README does not state that the prebuild needs ${need}`);
+    }
+  });
+
+  it('ships the custom-kernel example, and the README links to it where an npm user finds it', function () {
+    for (const f of ['examples/custom-kernel/README.md', 'examples/custom-kernel/binding.gyp', 'examples/custom-kernel/index.js', 'examples/custom-kernel/package.json', 'examples/custom-kernel/src/kernels.c']) {
+      assert.ok(entries.includes(f), `${f} missing from the tarball`);
+    }
+    const readme = execFileSync('tar', ['-xzOf', tarball, 'package/README.md'], { encoding: 'utf8' });
+    assert.match(readme, /node_modules\/corepool\/examples\/custom-kernel/);
+  });
+
   it('ships no build output, dependencies, tests or native test builds', function () {
-    const stray = entries.filter((e) => /^(build|node_modules|test|native\/test|bench|\.ci|lib)\//.test(e) || e.endsWith('.tgz'));
+    const stray = entries.filter((e) => /^(build|node_modules|test|native\/test|bench|\.ci|lib)\//.test(e) || /^examples\/[^/]+\/(build|node_modules)\//.test(e) || e.endsWith('.tgz'));
     assert.deepEqual(stray, []);
   });
 
@@ -203,6 +260,15 @@ describe('packaging', function () {
       assert.doesNotMatch(out, /^== ERRORS/m, `the report lists errors${context}`);
       assert.equal(fs.existsSync(path.join(project, 'corepool-bench-results')), false, '--no-write wrote results');
 
+      // Issue 12 item 11: the load line and the column meanings are in the terminal too.
+      assert.match(out, /^load average \(1, 5, 15 min\) at start [0-9.]+ [0-9.]+ [0-9.]+, at end [0-9.]+ [0-9.]+ [0-9.]+; (the controls look quiet|the machine was NOT quiet: .+)$/m, `no load line${context}`);
+      assert.match(out, /^speedup = wall time at 1 worker/m, `no column meanings${context}`);
+      // Issue 12 item 10: every benchmark is a subcommand of the installed bin, with --help.
+      assert.equal(check(spawnSync(bin, ['--version'], { cwd: project, env, encoding: 'utf8' }), 'corepool --version').trim(), '0.1.0');
+      for (const sub of ['bench', 'bench:tiny', 'bench:gil', 'bench:cancel', 'bench:kernels', 'bench:io']) {
+        assert.match(check(spawnSync(bin, [sub, '--help'], { cwd: project, env, encoding: 'utf8' }), `corepool ${sub} --help`), new RegExp(`^usage: corepool ${sub}\\b`, 'm'));
+      }
+
       // The CPU table: countPrimes through corepool, agreeing with the JS reference.
       const cpu = reportSection(out, 'CPU workloads');
       const corepoolRows = cpu.filter((row) => row[0] === 'countPrimes' && row[1] === 'corepool');
@@ -236,6 +302,44 @@ describe('packaging', function () {
         'npm exec corepool bench --help',
       );
       assert.match(usage, /^usage: corepool bench/m);
+    });
+  });
+  // Issue 12 item 2: where the prebuild cannot load (an older glibc or libstdc++, musl),
+  // `node-gyp-build` at install tries to load it (node-gyp-build-test) and builds from
+  // source instead, so require() never meets the broken binary. The prebuild is replaced by
+  // one that cannot load, as a too-old glibc would make it.
+  describe('installed where the prebuild cannot load', function () {
+    let project: string;
+
+    before(function () {
+      this.timeout(600_000);
+      const unpacked = path.join(tmp, 'unloadable');
+      fs.mkdirSync(unpacked);
+      execFileSync('tar', ['-xzf', tarball, '-C', unpacked]);
+      fs.writeFileSync(path.join(unpacked, 'package', shippedName), '\x7fELF but not a loadable object');
+      const broken = path.join(tmp, 'corepool-unloadable-prebuild.tgz');
+      execFileSync('tar', ['-czf', broken, '-C', unpacked, 'package']);
+      project = path.join(tmp, 'fallback-project');
+      fs.mkdirSync(project);
+      fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'corepool-fallback', version: '1.0.0', private: true }));
+      check(
+        spawnSync(npmCli, ['install', broken, '--no-audit', '--no-fund', '--prefer-offline'], { cwd: project, env: cleanEnv(), encoding: 'utf8' }),
+        'npm install <tarball with an unloadable prebuild>',
+      );
+    });
+
+    it('built the addon from source and loads that build', function () {
+      const installed = path.join(project, 'node_modules', 'corepool');
+      assert.ok(fs.existsSync(path.join(installed, 'build', 'Release', 'corepool.node')), 'no source build in node_modules/corepool/build');
+      const script = `
+        const { NativePool, kernels } = require('corepool');
+        console.log(require('node-gyp-build').resolve(require('path').dirname(require.resolve('corepool/package.json'))));
+        const pool = new NativePool({ maxWorkers: 2 });
+        pool.submit(kernels.countPrimes, [0, 1000]).then((v) => { console.log(v); return pool.shutdown(); });
+      `;
+      const [loaded, count] = check(spawnSync('node', ['-e', script], { cwd: project, env: cleanEnv(), encoding: 'utf8' }), 'run').trim().split('\n');
+      assert.match(loaded ?? '', /[\\/]build[\\/]Release[\\/]corepool\.node$/);
+      assert.equal(count, '168');
     });
   });
 });
