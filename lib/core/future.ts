@@ -5,7 +5,10 @@
 // reported as a process warning instead (asyncio's "exception was never retrieved").
 
 import { CancelledError, TimeoutError } from './errors';
-import { checkTimeout, describe } from './validate';
+import { clearLongTimeout, setLongTimeout } from './timers';
+import { checkOptions, checkTimeout, describe } from './validate';
+
+const WAIT_OPTION_KEYS: readonly string[] = ['timeout'];
 
 export type FutureState = 'PENDING' | 'RUNNING' | 'FINISHED' | 'CANCELLED';
 
@@ -87,6 +90,8 @@ export class Future<T> implements PromiseLike<T> {
   private _reject: ((error: Error) => void) | undefined = undefined;
   private _cancelRequested = false;
   private _watched = false; // registered for the never-retrieved warning
+  /** @internal why it was cancelled (an AbortSignal's reason), if it was given one */
+  _cancelCause: unknown = undefined;
   /** @internal true while a promise is being resolved with this Future as its value */
   _thenHidden = false;
   /** @internal the owner's key for this task (a slot id) */
@@ -170,6 +175,15 @@ export class Future<T> implements PromiseLike<T> {
     return false;
   }
 
+  /** @internal cancel() with `reason` (an AbortSignal's) kept as the CancelledError's cause. */
+  _cancelBecause(reason: unknown): boolean {
+    if (this.done() || this._cancelRequested) return this.cancel();
+    this._cancelCause = reason;
+    if (this.cancel()) return true;
+    this._cancelCause = undefined;
+    return false;
+  }
+
   /** True once `cancel()` returned true: the Future will end CANCELLED. */
   get cancelRequested(): boolean {
     return this._cancelRequested;
@@ -178,6 +192,7 @@ export class Future<T> implements PromiseLike<T> {
   /** Resolves with the value; rejects with the task's error, CancelledError, or
    * TimeoutError if `timeout` ms pass first (the task itself goes on). */
   result(options?: WaitOptions): Promise<T> {
+    checkOptions(options, WAIT_OPTION_KEYS, 'result');
     const timeout = checkTimeout(options?.timeout);
     this._retrieved();
     const p = this._getPromise();
@@ -187,6 +202,7 @@ export class Future<T> implements PromiseLike<T> {
 
   /** Resolves with the task's error (CancelledError if cancelled) or undefined. */
   exception(options?: WaitOptions): Promise<Error | undefined> {
+    checkOptions(options, WAIT_OPTION_KEYS, 'exception');
     const timeout = checkTimeout(options?.timeout);
     this._retrieved();
     const p = this._getPromise().then(
@@ -273,10 +289,10 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** @internal */
-  _setCancelled(): void {
+  _setCancelled(cause: unknown = this._cancelCause): void {
     if (this.done()) return;
     this._state = 'CANCELLED';
-    this._error = new CancelledError(`task '${this.task}' was cancelled`);
+    this._error = cancelledError(this.task, cause);
     this._reject?.(this._error);
     this._finish();
   }
@@ -318,6 +334,13 @@ export class Future<T> implements PromiseLike<T> {
   }
 }
 
+/** The error of a cancelled task; `cause` (an AbortSignal's reason) is kept, as p-queue keeps it. */
+export function cancelledError(task: string, cause: unknown): CancelledError {
+  if (cause === undefined) return new CancelledError(`task '${task}' was cancelled`);
+  const why = cause instanceof Error ? `: ${cause.message}` : '';
+  return new CancelledError(`task '${task}' was cancelled${why}`, { cause });
+}
+
 function invoke<T>(fn: DoneCallback<T>, future: Future<T>): void {
   try {
     fn(future);
@@ -330,14 +353,14 @@ function invoke<T>(fn: DoneCallback<T>, future: Future<T>): void {
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TimeoutError(`${what} timed out after ${ms} ms`)), ms);
+    const timer = setLongTimeout(() => reject(new TimeoutError(`${what} timed out after ${ms} ms`)), ms);
     p.then(
       (v) => {
-        clearTimeout(timer);
+        clearLongTimeout(timer);
         resolve(v);
       },
       (e) => {
-        clearTimeout(timer);
+        clearLongTimeout(timer);
         reject(e);
       },
     );

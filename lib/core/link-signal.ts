@@ -10,7 +10,7 @@ const linked = new WeakMap<AbortSignal, Set<Future<unknown>>>();
 export function linkSignal(future: Future<unknown>, signal: AbortSignal | undefined): void {
   if (signal === undefined) return;
   if (signal.aborted) {
-    future.cancel();
+    future._cancelBecause(signal.reason);
     return;
   }
   let futures = linked.get(signal);
@@ -22,7 +22,7 @@ export function linkSignal(future: Future<unknown>, signal: AbortSignal | undefi
       'abort',
       () => {
         linked.delete(signal);
-        for (const f of [...set]) f.cancel();
+        for (const f of [...set]) f._cancelBecause(signal.reason);
       },
       { once: true },
     );

@@ -2,6 +2,7 @@
 import { CancelledError, TimeoutError } from './errors';
 import type { MapOptions } from './executor';
 import type { Future } from './future';
+import { clearLongTimeout, LongTimer, setLongTimeout } from './timers';
 import { checkCount, checkOptions, checkSignal, checkTimeout } from './validate';
 
 /** Submits one chunk of items (each item an argument tuple) as one task. */
@@ -18,11 +19,15 @@ export function orderedMap<R, A = unknown[]>(
   items: Iterable<unknown> | AsyncIterable<unknown>,
   options: MapOptions | undefined,
   parallelism = 1, // workers or concurrency slots: sizes the default buffer
+  maxChunksize = Infinity, // the most items the pool takes in one task
 ): AsyncGenerator<R, void, undefined> {
   // Checked here, not in the generator, so that bad options throw at the call to map()
   // (as for submit) instead of at the first next().
   checkOptions(options, ['timeout', 'chunksize', 'buffersize', 'signal'], 'map');
   const chunksize = checkCount(options?.chunksize, 'options.chunksize', 1, 1);
+  if (chunksize > maxChunksize) {
+    throw new RangeError(`map: options.chunksize must be <= ${maxChunksize} (the most items one task of this pool takes), got ${chunksize}`);
+  }
   const chunkFill = 8 * chunksize * Math.max(1, parallelism);
   const buffersize = checkCount(options?.buffersize, 'options.buffersize', 1, Math.max(4096, chunkFill));
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
@@ -141,10 +146,10 @@ async function* mapInOrder<R, A>(
 function waitFor<R>(future: Future<R>, remainingMs: number | undefined, signal: AbortSignal | undefined, timeout: number | undefined): Promise<R> {
   if (future.done() || (remainingMs === undefined && signal === undefined)) return future.result();
   return new Promise<R>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     const onAbort = (): void => finish(new CancelledError('map was aborted by its signal', { cause: signal?.reason }));
     const finish = (error?: Error, value?: R): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      clearLongTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       if (error) reject(error);
       else resolve(value as R);
@@ -152,7 +157,7 @@ function waitFor<R>(future: Future<R>, remainingMs: number | undefined, signal: 
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (remainingMs !== undefined) {
-      timer = setTimeout(() => finish(new TimeoutError(`map did not finish within ${timeout} ms`)), remainingMs);
+      timer = setLongTimeout(() => finish(new TimeoutError(`map did not finish within ${timeout} ms`)), remainingMs);
     }
     future.result().then(
       (v) => finish(undefined, v),

@@ -107,10 +107,10 @@ export class PoolCore {
   }
 
   /** The Future of a task whose signal had already aborted at submit: never queued. */
-  cancelledAtSubmit<R>(task: string): Future<R> {
+  cancelledAtSubmit<R>(task: string, signal: AbortSignal): Future<R> {
     const future = new Future<R>(task);
     this.counters.cancelled++;
-    future._setCancelled();
+    future._setCancelled(signal.reason);
     return future;
   }
 

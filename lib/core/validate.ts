@@ -8,7 +8,8 @@ export function checkTimeout(timeout: unknown, name = 'timeout'): number | undef
     throw new TypeError(`${name} must be a number of milliseconds, got ${describe(timeout)}`);
   }
   if (timeout < 0) throw new RangeError(`${name} must be >= 0, got ${timeout}`);
-  return timeout;
+  // Infinity means no timeout: every caller then arms nothing (see timers.ts for long ones).
+  return timeout === Infinity ? undefined : timeout;
 }
 
 export function describe(value: unknown): string {

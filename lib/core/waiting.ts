@@ -1,7 +1,8 @@
 // asCompleted and wait: Python's as_completed and wait over Futures of any pool.
 import { TimeoutError } from './errors';
 import { Future } from './future';
-import { checkTimeout, describe } from './validate';
+import { clearLongTimeout, LongTimer, setLongTimeout } from './timers';
+import { checkOptions, checkTimeout, describe } from './validate';
 
 export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED';
 
@@ -35,46 +36,54 @@ function toSet<T>(futures: Iterable<Future<T>>, fn: string): Set<Future<T>> {
 /** Yields the futures as they complete (finished or cancelled), first done first. */
 export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsCompletedOptions): AsyncIterableIterator<Future<T>> {
   const list = [...toSet(futures, 'asCompleted')];
+  checkOptions(options, ['timeout'], 'asCompleted');
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
-  const deadline = timeout === undefined ? undefined : performance.now() + timeout;
-  const ready: Future<T>[] = []; // in completion order; ready[yielded] is the next to hand out
-  let wake: (() => void) | undefined;
+  const ready: Future<T>[] = []; // in completion order; ready[handed] is the next to hand out
+  let handed = 0; // futures given to a next() call, answered or still waiting
+  let closed = false; // return() was called, or the deadline passed
+  let timedOut: Error | undefined;
+  // next() calls made before their Future was done, in call order: each gets its own.
+  const waiters: { resolve: (r: IteratorResult<Future<T>, undefined>) => void; reject: (e: Error) => void }[] = [];
+  let timer: LongTimer | undefined;
+  const end = (): void => {
+    closed = true;
+    clearLongTimeout(timer);
+    timer = undefined;
+  };
   const onDone = (f: Future<T>): void => {
+    if (closed) return;
     ready.push(f);
-    wake?.();
+    const waiter = waiters.shift();
+    if (waiter !== undefined) waiter.resolve({ value: f, done: false });
+    if (ready.length === list.length) end(); // nothing left to time out
   };
   for (const f of list) f.addDoneCallback(onDone);
+  if (timeout !== undefined && ready.length < list.length) {
+    timer = setLongTimeout(() => {
+      timedOut = new TimeoutError(`${list.length - ready.length} (of ${list.length}) futures unfinished after ${timeout} ms`);
+      end();
+      for (const w of waiters.splice(0)) w.reject(timedOut);
+    }, timeout);
+  }
   // A hand-written iterator: an async generator would await each yielded Future
   // (they are thenable) and hand out results instead of Futures.
-  let yielded = 0;
-  let timedOut: Error | undefined;
-  const next = async (): Promise<IteratorResult<Future<T>, undefined>> => {
-    if (timedOut) throw timedOut;
-    if (yielded >= list.length) return { value: undefined, done: true };
-    if (ready.length === yielded) {
-      await new Promise<void>((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
-        wake = () => {
-          wake = undefined;
-          if (timer !== undefined) clearTimeout(timer);
-          resolve();
-        };
-        if (deadline !== undefined) {
-          timer = setTimeout(() => {
-            wake = undefined;
-            timedOut = new TimeoutError(`${list.length - yielded} (of ${list.length}) futures unfinished after ${timeout} ms`);
-            reject(timedOut);
-          }, Math.max(0, deadline - performance.now()));
-        }
-      });
-    }
-    return { value: ready[yielded++]!, done: false };
+  const next = (): Promise<IteratorResult<Future<T>, undefined>> => {
+    if (handed < ready.length) return Promise.resolve({ value: ready[handed++]!, done: false });
+    if (timedOut !== undefined) return Promise.reject(timedOut);
+    if (closed || handed >= list.length) return Promise.resolve({ value: undefined, done: true });
+    handed++;
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   };
   const iterator: AsyncIterableIterator<Future<T>> = {
     next,
-    return: async () => {
-      yielded = list.length;
-      return { value: undefined, done: true };
+    return: () => {
+      // As a generator's return(): the iteration is over, for calls still waiting too.
+      handed = list.length;
+      ready.length = 0;
+      timedOut = undefined;
+      end();
+      for (const w of waiters.splice(0)) w.resolve({ value: undefined, done: true });
+      return Promise.resolve({ value: undefined, done: true });
     },
     [Symbol.asyncIterator]() {
       return iterator;
@@ -86,6 +95,7 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
 /** Waits until `returnWhen` holds or `timeout` ms pass; never rejects on timeout. */
 export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions): Promise<DoneAndNotDone<T>> {
   const list = toSet(futures, 'wait');
+  checkOptions(options, ['timeout', 'returnWhen'], 'wait');
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
   const returnWhen = options?.returnWhen ?? 'ALL_COMPLETED';
   if (returnWhen !== 'FIRST_COMPLETED' && returnWhen !== 'FIRST_EXCEPTION' && returnWhen !== 'ALL_COMPLETED') {
@@ -114,11 +124,11 @@ export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions):
   if (satisfied()) return Promise.resolve(split());
   return new Promise((resolve) => {
     let finished = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      if (timer !== undefined) clearTimeout(timer);
+      clearLongTimeout(timer);
       resolve(split());
     };
     // One shared callback (it receives the future) rather than a closure per future.
@@ -127,6 +137,6 @@ export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions):
       if (!finished && satisfied()) finish();
     };
     for (const f of list) if (!f.done()) f.addDoneCallback(onDone);
-    if (timeout !== undefined) timer = setTimeout(finish, timeout);
+    if (timeout !== undefined) timer = setLongTimeout(finish, timeout);
   });
 }

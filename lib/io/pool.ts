@@ -18,14 +18,17 @@
 //   "start it now beyond the limit", which breaks the one promise of this pool. Use
 //   submitWhenReady() for backpressure instead.
 
-import { CancelledError, QueueFullError, RetryError, TimeoutError } from '../core/errors';
+import { PoolShutdownError, QueueFullError, RetryError, TimeoutError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions } from '../core/executor';
-import { Future } from '../core/future';
+import { types } from 'node:util';
+
+import { cancelledError, Future } from '../core/future';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
 import { checkItems, PoolCore } from '../core/pool-core';
+import { clearLongTimeout, LongTimer, setLongTimeout } from '../core/timers';
 import { checkCount, checkOptions, checkShutdownOptions, describe, NO_ARGS } from '../core/validate';
-import { checkIoSubmitOptions, DEFAULT_IO_CONCURRENCY, IoOnFull, IoPoolOptions, IoPoolStats, IoSubmitOptions } from './options';
+import { checkIoSubmitOptions, CheckedIoSubmitOptions, DEFAULT_IO_CONCURRENCY, IoOnFull, IoPoolOptions, IoPoolStats, IoSubmitOptions } from './options';
 import { PriorityQueue } from './priority-queue';
 import { checkRateLimit, SlidingWindow } from './rate-limit';
 import { SlotLedger } from './slots';
@@ -34,6 +37,8 @@ import { AnyIoTask, BACKOFF, Context, DONE, IoTask, isQueued, QUEUED, RUNNING, T
 
 export { DEFAULT_IO_CONCURRENCY };
 export type { IoOnFull, IoPoolOptions, IoPoolStats, IoSubmitOptions, IoTask, TaskContext };
+
+const PROMISE_THEN = Promise.prototype.then; // eslint-disable-line @typescript-eslint/unbound-method
 
 export class IoPool implements Executor<AnyIoTask> {
   readonly maxConcurrency: number;
@@ -51,7 +56,7 @@ export class IoPool implements Executor<AnyIoTask> {
   private paused = false;
   private draining = false;
   private drainScheduled = false;
-  private rateTimer: NodeJS.Timeout | undefined = undefined;
+  private rateTimer: LongTimer | undefined = undefined;
   private emptyWaiters: (() => void)[] = [];
   private readonly core: PoolCore;
   // IoPool's own counters, beside the core's outcome counters.
@@ -85,10 +90,11 @@ export class IoPool implements Executor<AnyIoTask> {
 
   /** Waits for room in a bounded queue, then submits. Resolves with the Future. */
   submitWhenReady<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Promise<Future<R>> {
-    checkTask(task, 'submitWhenReady');
+    // Checked now, once: bad arguments throw here, as NativePool's do.
+    const checked = this.checkSubmission(task as unknown as AnyIoTask, args, options, 'submitWhenReady');
     return this.core.submitWhenReady(
       () => this.queueFull(),
-      () => this.submit(task, args, options),
+      () => this.enqueueChecked(task as unknown as AnyIoTask, args, checked, undefined) as Future<R>,
     );
   }
 
@@ -115,6 +121,9 @@ export class IoPool implements Executor<AnyIoTask> {
 
   /** Stops starting queued tasks (running ones go on) until resume(). */
   pause(): void {
+    if (this.core.shuttingDown) {
+      throw new PoolShutdownError(`cannot pause pool '${this.name}': it was shut down, and its queued tasks must still run`);
+    }
     this.paused = true;
   }
 
@@ -155,6 +164,13 @@ export class IoPool implements Executor<AnyIoTask> {
       }
       for (const r of victims) r.future.cancel();
     }
+    // A paused pool would never start its queued tasks, and shutdown would never end: as
+    // Python's shutdown runs the pending work, the pause ends here (cancelFutures cancels
+    // that work instead, above).
+    if (this.paused) {
+      this.paused = false;
+      this.drain();
+    }
     const idle = this.onIdle();
     return opts.wait ? idle : Promise.resolve();
   }
@@ -185,9 +201,19 @@ export class IoPool implements Executor<AnyIoTask> {
 
   /** @internal */
   _enqueue(fn: AnyIoTask, args: readonly unknown[], options: IoSubmitOptions | undefined, parent: TaskRecord | undefined, caller: string, name?: string): Future<unknown> {
+    return this.enqueueChecked(fn, args, this.checkSubmission(fn, args, options, caller), parent, name);
+  }
+
+  private checkSubmission(fn: unknown, args: unknown, options: IoSubmitOptions | undefined, caller: string): CheckedIoSubmitOptions {
     checkTask(fn, caller);
     if (!Array.isArray(args)) throw new TypeError(`${caller}: args must be an array of the task's arguments, got ${describe(args)}`);
-    const { timeout, runTimeout, signal, priority, retry } = checkIoSubmitOptions(options, this.defaultRetry);
+    const checked = checkIoSubmitOptions(options, this.defaultRetry);
+    this.core.checkOpen();
+    return checked;
+  }
+
+  private enqueueChecked(fn: AnyIoTask, args: readonly unknown[], checked: CheckedIoSubmitOptions, parent: TaskRecord | undefined, name?: string): Future<unknown> {
+    const { timeout, runTimeout, signal, priority, retry } = checked;
     this.core.checkOpen();
     if (parent !== undefined && parent.state !== RUNNING) parent = undefined;
     if (this.queueFull()) this.onQueueFull();
@@ -198,7 +224,7 @@ export class IoPool implements Executor<AnyIoTask> {
     if (signal?.aborted) {
       rec.state = DONE;
       this.core.counters.cancelled++;
-      future._setCancelled();
+      future._setCancelled(signal.reason);
       return future;
     }
     this.live++;
@@ -210,7 +236,7 @@ export class IoPool implements Executor<AnyIoTask> {
     this.liveHead = rec;
     if (timeout !== undefined) {
       rec.deadline = rec.submittedAt + timeout;
-      rec.timer = setTimeout(() => this.onDeadline(rec, `timeout of ${timeout} ms`), timeout);
+      rec.timer = setLongTimeout(() => this.onDeadline(rec, `timeout of ${timeout} ms`), timeout);
     }
     this.push(rec);
     if (signal !== undefined) linkSignal(future, signal);
@@ -222,7 +248,7 @@ export class IoPool implements Executor<AnyIoTask> {
   _cancel(rec: TaskRecord): boolean {
     if (rec.state === DONE) return false;
     this.core.counters.cancelled++;
-    this.abandon(rec, new CancelledError(`task '${rec.future.task}' was cancelled`));
+    this.abandon(rec, cancelledError(rec.future.task, rec.future._cancelCause));
     rec.future._setCancelled();
     // Not at once: whoever cancels often cancels several (a TaskGroup failing fast,
     // shutdown); starting the next queued task inside this call could start (or even
@@ -312,7 +338,7 @@ export class IoPool implements Executor<AnyIoTask> {
 
   private armRateTimer(wait: number): void {
     if (this.rateTimer !== undefined) return;
-    this.rateTimer = setTimeout(() => {
+    this.rateTimer = setLongTimeout(() => {
       this.rateTimer = undefined;
       this.drain();
     }, Math.ceil(wait));
@@ -328,10 +354,10 @@ export class IoPool implements Executor<AnyIoTask> {
       rec.startedAt = now;
       this.core.queueWait.record(Math.max(1, Math.round((now - rec.submittedAt) * 1e6)));
       if (rec.runTimeout !== undefined && now + rec.runTimeout < rec.deadline) {
-        if (rec.timer !== undefined) clearTimeout(rec.timer);
+        clearLongTimeout(rec.timer);
         const ms = rec.runTimeout;
         rec.deadline = now + ms;
-        rec.timer = setTimeout(() => this.onDeadline(rec, `runTimeout of ${ms} ms`), ms);
+        rec.timer = setLongTimeout(() => this.onDeadline(rec, `runTimeout of ${ms} ms`), ms);
       }
     }
     const ctx = new Context(rec, attempt);
@@ -353,20 +379,42 @@ export class IoPool implements Executor<AnyIoTask> {
       this.attemptFailed(rec, ctx, error);
       return;
     }
-    if (result instanceof Promise) {
-      result.then(
-        (value) => this.attemptDone(rec, ctx, value),
-        (error) => this.attemptFailed(rec, ctx, error),
-      );
-    } else if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
-      // A foreign thenable: Promise.resolve adopts it and turns a throwing then() into a rejection.
-      Promise.resolve(result).then(
-        (value) => this.attemptDone(rec, ctx, value),
-        (error) => this.attemptFailed(rec, ctx, error),
-      );
-    } else {
+    this.adopt(rec, ctx, result);
+  }
+
+  /**
+   * Waits for a task's result if it is a thenable. Adopting runs user code (a `then`
+   * getter or method, a Proxy trap, a Promise subclass's constructor): whatever it
+   * throws fails this attempt and nothing else, and a thenable that calls back more
+   * than once settles it once.
+   */
+  private adopt(rec: TaskRecord, ctx: Context, result: unknown): void {
+    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
       this.attemptDone(rec, ctx, result);
+      return;
     }
+    const done = (value: unknown): void => this.attemptDone(rec, ctx, value);
+    const failed = (error: unknown): void => this.attemptFailed(rec, ctx, error);
+    let then: unknown;
+    try {
+      then = (result as PromiseLike<unknown>).then; // read once: a getter may answer differently twice
+      if (then === PROMISE_THEN && types.isPromise(result)) {
+        // A real promise (the common case): its own then settles once.
+        (then as Promise<unknown>['then']).call(result, done, failed);
+        return;
+      }
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    if (typeof then !== 'function') {
+      this.attemptDone(rec, ctx, result);
+      return;
+    }
+    // A foreign thenable: the Promise constructor settles once and turns a throw into a rejection.
+    new Promise<unknown>((resolve, reject) => {
+      (then as PromiseLike<unknown>['then']).call(result, resolve, reject);
+    }).then(done, failed);
   }
 
   private attemptDone(rec: TaskRecord, ctx: Context, value: unknown): void {
@@ -422,7 +470,7 @@ export class IoPool implements Executor<AnyIoTask> {
     this.cancelChildren(rec); // they belonged to the failed attempt
     this.slots.release(rec, false);
     rec.state = BACKOFF;
-    rec.backoffTimer = setTimeout(() => {
+    rec.backoffTimer = setLongTimeout(() => {
       rec.backoffTimer = undefined;
       this.push(rec);
       this.drain();
@@ -448,7 +496,7 @@ export class IoPool implements Executor<AnyIoTask> {
         this.unqueue(rec);
         break;
       case BACKOFF:
-        clearTimeout(rec.backoffTimer);
+        clearLongTimeout(rec.backoffTimer);
         rec.backoffTimer = undefined;
         break;
       case RUNNING:
@@ -481,7 +529,7 @@ export class IoPool implements Executor<AnyIoTask> {
   private finish(rec: TaskRecord, succeeded: boolean): void {
     rec.state = DONE;
     if (rec.timer !== undefined) {
-      clearTimeout(rec.timer);
+      clearLongTimeout(rec.timer);
       rec.timer = undefined;
     }
     if (rec.startedAt >= 0) this.core.runTime.record(Math.max(1, Math.round((performance.now() - rec.startedAt) * 1e6)));

@@ -2,7 +2,7 @@
 // the times of the last `count` starts in a ring; a start is allowed once the oldest of
 // them has left the window. Exact over every window (a fixed-window counter lets 2x
 // through around a window edge), and O(1) per start.
-import { describe } from '../core/validate';
+import { checkOptions, describe } from '../core/validate';
 
 export interface RateLimit {
   /** Most task starts (attempts, retries included) in any window of `intervalMs`. */
@@ -39,6 +39,7 @@ export function checkRateLimit(value: unknown): SlidingWindow | undefined {
   if (typeof value !== 'object' || value === null) {
     throw new TypeError(`rateLimit must be an object { count, intervalMs }, got ${describe(value)}`);
   }
+  checkOptions(value, ['count', 'intervalMs'], 'rateLimit');
   const { count, intervalMs } = value as Partial<RateLimit>;
   if (typeof count !== 'number' || Number.isNaN(count)) throw new TypeError(`rateLimit.count must be a number, got ${describe(count)}`);
   if (!Number.isInteger(count) || count < 1 || count > 1e6) throw new RangeError(`rateLimit.count must be an integer in 1..1e6, got ${count}`);

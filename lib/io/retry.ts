@@ -1,7 +1,7 @@
 // Retry policy for IoPool tasks (the retrying runner pattern): exponential backoff with
 // jitter, a predicate deciding which errors are worth another attempt, and the error
 // (RetryError, in core/errors.ts) that reports every failed attempt when they run out.
-import { describe } from '../core/validate';
+import { checkOptions, describe } from '../core/validate';
 
 export interface RetryOptions {
   /** Attempts after the first. Default 3. */
@@ -34,6 +34,7 @@ export interface RetryPolicy {
 export function checkRetryOptions(value: unknown, name = 'retry'): RetryPolicy | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be an object, got ${describe(value)}`);
+  checkOptions(value, ['retries', 'minDelayMs', 'maxDelayMs', 'factor', 'jitter', 'retryOn'], name);
   const o = value as RetryOptions;
   const num = (v: unknown, field: string, fallback: number, min: number, integer = false): number => {
     if (v === undefined) return fallback;

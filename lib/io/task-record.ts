@@ -1,6 +1,7 @@
 // One IoPool task as the pool tracks it (TaskRecord: its state, attempts, deadline, slot
 // and children) and what the running task sees of it (its TaskContext).
 import type { Future, FutureOwner } from '../core/future';
+import type { LongTimer } from '../core/timers';
 import type { IoSubmitOptions } from './options';
 import type { IoPool } from './pool';
 import { PriorityQueue } from './priority-queue';
@@ -42,9 +43,9 @@ export class TaskRecord implements FutureOwner {
   errors: Error[] | undefined = undefined; // failed attempts so far
   controller: AbortController | undefined = undefined;
   abortReason: Error | undefined = undefined;
-  timer: NodeJS.Timeout | undefined = undefined; // the deadline
+  timer: LongTimer | undefined = undefined; // the deadline
   deadline = Infinity; // performance.now() ms
-  backoffTimer: NodeJS.Timeout | undefined = undefined;
+  backoffTimer: LongTimer | undefined = undefined;
   startedAt = -1;
   // Slot bookkeeping: a running task holds a pool slot or borrows its lender's.
   holdsSlot = false;

@@ -7,7 +7,7 @@ import { types } from 'node:util';
 
 import { binding, RawKernel } from './binding';
 import { describe } from '../core/validate';
-import { Kernel } from './kernel';
+import { Kernel, makeKernel } from './kernel';
 
 /** The C ABI version this corepool loads (COREPOOL_ABI_VERSION in corepool.h). */
 export const abiVersion: number = binding.abiVersion;
@@ -49,7 +49,7 @@ export function loadKernels<S extends KernelSignatures = KernelSignatures>(
   let handles = loaded.get(first);
   if (handles === undefined) {
     const byName: Record<string, Kernel<readonly unknown[], unknown>> = Object.create(null);
-    for (const k of raw) byName[k.name] = new Kernel<readonly unknown[], unknown>(k);
+    for (const k of raw) byName[k.name] = makeKernel<readonly unknown[], unknown>(k);
     handles = Object.freeze(byName);
     loaded.set(first, handles);
   }

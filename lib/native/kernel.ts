@@ -5,12 +5,34 @@
 import { binding, RawArgSpec, RawKernel } from './binding';
 import { syncStop } from './sync-stop';
 import { ArgKind, ResultKind } from './wire';
+import { types } from 'node:util';
+
 import { describe } from '../core/validate';
 
 /** A rule over all arguments (e.g. lo <= hi); returns an error to throw, or undefined. */
 export type ArgsRule = (args: readonly unknown[]) => Error | undefined;
 
+// Set only while makeKernel runs: the constructor refuses every other caller, so that
+// no hand-made record (a wrong id, arity or result kind) can ever reach the native side.
+let minting = false;
+
+/** The only way to make a Kernel: from a record the native registry gave (kernels.ts, loadKernels). */
+export function makeKernel<A extends readonly unknown[], R>(raw: RawKernel, rules: readonly ArgsRule[] = []): Kernel<A, R> {
+  minting = true;
+  try {
+    return new Kernel<A, R>(raw, rules);
+  } finally {
+    minting = false;
+  }
+}
+
+/** True only for kernels makeKernel made (a brand check: a copied prototype does not pass). */
+export function isKernel(value: unknown): value is Kernel<readonly unknown[], unknown> {
+  return typeof value === 'object' && value !== null && Kernel.isMade(value);
+}
+
 export class Kernel<A extends readonly unknown[], R> {
+  #made = true;
   readonly name: string;
   /** @internal the kernel's id in this thread's native registry */
   readonly id: number;
@@ -25,8 +47,11 @@ export class Kernel<A extends readonly unknown[], R> {
   private readonly rules: readonly ArgsRule[];
   private readonly checks: readonly ArgCheck[];
 
-  /** @internal */
+  /** @internal Kernels come from `kernels` and `loadKernels()`; they cannot be constructed. */
   constructor(raw: RawKernel, rules: readonly ArgsRule[] = []) {
+    if (!minting) {
+      throw new TypeError('Kernel objects cannot be constructed: use the built-in `kernels` or loadKernels() on an addon built against corepool.h');
+    }
     this.name = raw.name;
     this.id = raw.id;
     this.arity = raw.args.length;
@@ -37,37 +62,55 @@ export class Kernel<A extends readonly unknown[], R> {
     this.checks = raw.args.map((spec) => argCheck(this.name, spec));
   }
 
+  /** @internal */
+  static isMade(value: object): boolean {
+    return #made in value;
+  }
+
   /** Throws TypeError/RangeError naming the argument if `args` do not fit. */
   validate(args: unknown): asserts args is A {
+    this.checkedArgs(args);
+  }
+
+  /**
+   * @internal Checks `args` and returns a copy of the values it checked: each argument
+   * is read once, so that a Proxy or an index getter cannot show the check one value
+   * and the native side another (a fixed buffer to the check, a resizable one to the kernel).
+   */
+  checkedArgs(args: unknown): readonly unknown[] {
     if (!Array.isArray(args)) {
       throw new TypeError(`${this.name}: args must be an array of ${this.arity} argument(s), got ${describe(args)}`);
     }
-    if (args.length !== this.arity) {
+    const length: number = args.length;
+    if (length !== this.arity) {
       throw new TypeError(
-        `${this.name} takes ${this.arity} argument(s) (${this.specs.map((s) => s.name).join(', ')}), got ${args.length}`,
+        `${this.name} takes ${this.arity} argument(s) (${this.specs.map((s) => s.name).join(', ')}), got ${length}`,
       );
     }
-    for (let i = 0; i < this.arity; i++) checkArg(this.checks[i]!, args[i]);
+    if (length === 0) return NO_VALUES;
+    const values = new Array<unknown>(length);
+    for (let i = 0; i < length; i++) checkArg(this.checks[i]!, (values[i] = args[i] as unknown));
     for (const rule of this.rules) {
-      const error = rule(args);
+      const error = rule(values);
       if (error !== undefined) throw error;
     }
+    return values;
   }
 
   /** For one-argument kernels: checks `value` as that argument and returns it. */
   validateValue(value: unknown): unknown {
     checkArg(this.checks[0]!, value);
-    if (this.rules.length > 0) this.validate([value]);
+    if (this.rules.length > 0) this.checkedArgs([value]);
     return value;
   }
 
   /** Runs the kernel now, on this thread (blocking it), and returns its result. Inside a
    * WorkerPool task it obeys the task's stop bit (cancel, deadline) at its checkpoints. */
   runSync(args: A): R {
-    this.validate(args);
+    const values = this.checkedArgs(args) as unknown[];
     const stop = syncStop.words;
-    if (stop === undefined) return binding.runSync(this.id, args as unknown as unknown[]) as R;
-    return binding.runSync(this.id, args as unknown as unknown[], stop, syncStop.index) as R;
+    if (stop === undefined) return binding.runSync(this.id, values) as R;
+    return binding.runSync(this.id, values, stop, syncStop.index) as R;
   }
 
   toString(): string {
@@ -75,10 +118,14 @@ export class Kernel<A extends readonly unknown[], R> {
   }
 }
 
-const ARRAY_TYPES: Record<number, { ctor: Function; label: string }> = {
-  [ArgKind.Bytes]: { ctor: Uint8Array, label: 'a Uint8Array' },
-  [ArgKind.Float64s]: { ctor: Float64Array, label: 'a Float64Array' },
-  [ArgKind.Int32s]: { ctor: Int32Array, label: 'an Int32Array' },
+const NO_VALUES: readonly unknown[] = Object.freeze([]);
+
+// Checked by util.types, not instanceof: a typed array from another realm (vm, an iframe
+// in jsdom) is as good as one from this one.
+const ARRAY_TYPES: Record<number, { is: (v: unknown) => boolean; label: string }> = {
+  [ArgKind.Bytes]: { is: types.isUint8Array, label: 'a Uint8Array' },
+  [ArgKind.Float64s]: { is: types.isFloat64Array, label: 'a Float64Array' },
+  [ArgKind.Int32s]: { is: types.isInt32Array, label: 'an Int32Array' },
 };
 
 // A bound stored as a double; 2^63 (the nearest double to 2^63 - 1) means 2^63 - 1.
@@ -141,13 +188,13 @@ function checkArg({ spec, where, lo, hi }: ArgCheck, value: unknown): void {
       // Compared as bigints: the bounds may pass Number.MAX_SAFE_INTEGER.
       const v = typeof value === 'bigint' ? value : BigInt(value);
       if (v < lo || v > hi) {
-        throw new RangeError(`${where} must be between ${spec.min} and ${spec.max}, got ${v}`);
+        throw new RangeError(`${where} must be between ${lo} and ${hi}, got ${v}`);
       }
       return;
     }
     default: {
       const t = ARRAY_TYPES[spec.kind]!;
-      if (!(value instanceof t.ctor)) throw new TypeError(`${where} must be ${t.label}, got ${describe(value)}`);
+      if (!t.is(value)) throw new TypeError(`${where} must be ${t.label}, got ${describe(value)}`);
       const view = value as Uint8Array;
       // A detached buffer reads as length 0 with no backing store: refuse it outright.
       if (isDetached(view.buffer)) {
@@ -170,7 +217,7 @@ function checkArg({ spec, where, lo, hi }: ArgCheck, value: unknown): void {
 function isDetached(buffer: ArrayBufferLike): boolean {
   const flag = (buffer as { detached?: boolean }).detached;
   if (flag !== undefined) return flag;
-  if (buffer.byteLength !== 0 || !(buffer instanceof ArrayBuffer)) return false;
+  if (buffer.byteLength !== 0 || !types.isArrayBuffer(buffer)) return false;
   try {
     new Uint8Array(buffer);
     return false;

@@ -1,6 +1,6 @@
 // The built-in kernels as typed handles, and the rules that span their arguments.
 import { binding, RawKernel } from './binding';
-import { ArgsRule, Kernel } from './kernel';
+import { ArgsRule, Kernel, makeKernel } from './kernel';
 
 const loHiRule: ArgsRule = (args) =>
   (args[0] as number) > (args[1] as number)
@@ -34,7 +34,7 @@ const raw = new Map<string, RawKernel>(binding.kernels().map((k) => [k.name, k])
 function builtin<A extends readonly unknown[], R>(name: string, rules: ArgsRule[] = []): Kernel<A, R> {
   const k = raw.get(name);
   if (k === undefined) throw new Error(`corepool: the native addon has no kernel '${name}' (stale build?)`);
-  return new Kernel<A, R>(k, rules);
+  return makeKernel<A, R>(k, rules);
 }
 
 /** The kernels corepool ships. Each checks its arguments at submit time. */

@@ -6,19 +6,19 @@
 import * as os from 'node:os';
 
 import { binding, RawLockStats, RawPool } from './binding';
-import { KernelError, QueueFullError } from '../core/errors';
+import { KernelError, QueueFullError, TimeoutError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
 import { Future, FutureOwner } from '../core/future';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
 import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
-import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, describe, NO_ARGS } from '../core/validate';
-import { registerLockPool } from './global-lock';
+import { CheckedSubmitOptions, checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, describe, NO_ARGS } from '../core/validate';
+import { GlobalLockCounters, registerLockPool } from './global-lock';
 import { errorOf, resultOf } from './completions';
-import { Kernel } from './kernel';
+import { isKernel, Kernel } from './kernel';
 import { AnyKernel, CHUNK, SINGLE, SlotTable, WRAP } from './slots';
 import { SubmitBatch } from './submit-batch';
-import { CancelOutcome, COMPLETION_FIELDS as RECORD_FIELDS, LockMode, Status } from './wire';
+import { CancelOutcome, COMPLETION_FIELDS as RECORD_FIELDS, LockMode, MAX_ITEMS_PER_TASK, Status } from './wire';
 
 export type OnFull = 'reject' | 'callerRuns' | 'discardOldest';
 
@@ -42,6 +42,8 @@ export interface NativePoolOptions {
 
 export interface PoolStats extends CommonStats {
   workers: number;
+  /** Tasks run on the calling thread by onFull 'callerRuns' (also counted as completed, failed or timedOut). */
+  callerRuns: number;
 }
 
 type ArgsOf<K> = K extends Kernel<infer A, unknown> ? A : never;
@@ -69,12 +71,21 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   private readonly slots = new SlotTable();
   private readonly batch = new SubmitBatch(this.slots);
   private flushScheduled = false;
+  private roomWakeScheduled = false;
+  private callerRuns = 0;
+  private lastLockStats: RawLockStats | undefined;
   private closed = false;
   private readonly core: PoolCore;
   private readonly createdAt = performance.now();
   private runNsTotal = 0;
 
   constructor(options: NativePoolOptions = {}) {
+    if (typeof options === 'object' && options !== null && 'filename' in options) {
+      throw new TypeError(
+        "NativePool: unknown option 'filename': NativePool runs only native kernels (kernels.*, loadKernels()); " +
+          'for a JS worker file use a WorkerPool, for async functions an IoPool',
+      );
+    }
     checkOptions(options, ['maxWorkers', 'maxQueue', 'onFull', 'name', 'globalLock'], 'NativePool');
     this.core = new PoolCore(options.name, 'corepool');
     this.maxWorkers = checkCount(options.maxWorkers, 'maxWorkers', 1, os.availableParallelism());
@@ -93,16 +104,19 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
 
   /** Queues `kernel(...args)` and returns its Future. Bad arguments throw here, before queuing. */
   submit<K extends AnyKernel>(kernel: K, args: ArgsOf<K>, options?: SubmitOptions): Future<ResultOf<K>> {
-    checkKernel(kernel);
-    kernel.validate(args);
-    const opts = checkSubmitOptions(options);
+    checkKernel(kernel, 'submit');
+    return this.submitChecked(kernel, kernel.checkedArgs(args), checkSubmitOptions(options)) as Future<ResultOf<K>>;
+  }
+
+  /** submit() of arguments and options already checked (and read: `values` is a copy). */
+  private submitChecked(kernel: AnyKernel, values: readonly unknown[], opts: CheckedSubmitOptions): Future<unknown> {
     this.core.checkOpen();
-    if (opts.signal?.aborted) return this.core.cancelledAtSubmit(kernel.name);
+    if (opts.signal?.aborted) return this.core.cancelledAtSubmit(kernel.name, opts.signal);
     if (this.queueFull()) {
-      const early = this.onQueueFull(kernel, args);
-      if (early !== undefined) return early as Future<ResultOf<K>>;
+      const early = this.onQueueFull(kernel, values, opts);
+      if (early !== undefined) return early;
     }
-    const future = this.enqueue(kernel, args as readonly unknown[], undefined, opts.timeout, opts.runTimeout) as Future<ResultOf<K>>;
+    const future = this.enqueue(kernel, values, undefined, opts.timeout, opts.runTimeout);
     linkSignal(future, opts.signal);
     return future;
   }
@@ -112,12 +126,13 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
    * (not its result). Bad arguments throw at once, like submit.
    */
   submitWhenReady<K extends AnyKernel>(kernel: K, args: ArgsOf<K>, options?: SubmitOptions): Promise<Future<ResultOf<K>>> {
-    checkKernel(kernel);
-    kernel.validate(args);
-    checkSubmitOptions(options);
+    checkKernel(kernel, 'submitWhenReady');
+    // Read and checked now, once: what is submitted later is what was checked.
+    const values = kernel.checkedArgs(args);
+    const opts = checkSubmitOptions(options);
     return this.core.submitWhenReady(
       () => this.queueFull(),
-      () => this.submit(kernel, args, options),
+      () => this.submitChecked(kernel, values, opts) as Future<ResultOf<K>>,
     );
   }
 
@@ -127,26 +142,21 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
    * as one native task, in one call.
    */
   map<K extends AnyKernel>(kernel: K, items: Iterable<unknown> | AsyncIterable<unknown>, options?: MapOptions): AsyncIterableIterator<ResultOf<K>> {
-    checkKernel(kernel);
+    checkKernel(kernel, 'map');
     checkItems(items);
     // A one-argument kernel's items travel as bare values: no array per item.
     const toArgs =
       kernel.arity === 1
         ? (item: unknown): unknown => {
             if (!Array.isArray(item)) return kernel.validateValue(item);
-            kernel.validate(item);
-            return item[0];
+            return kernel.checkedArgs(item)[0];
           }
-        : (item: unknown): unknown => {
-            const args = kernel.arity === 0 ? NO_ARGS : item;
-            kernel.validate(args);
-            return args;
-          };
+        : (item: unknown): unknown => kernel.checkedArgs(kernel.arity === 0 ? NO_ARGS : item);
     const submitChunk = (chunk: unknown[], timeout: number | undefined): Future<ResultOf<K>[]> => {
       this.core.checkOpen();
       return this.enqueue(kernel, undefined, chunk, timeout, undefined) as Future<ResultOf<K>[]>;
     };
-    return orderedMap(toArgs, submitChunk, items, options, this.maxWorkers);
+    return orderedMap(toArgs, submitChunk, items, options, this.maxWorkers, MAX_ITEMS_PER_TASK);
   }
 
   /**
@@ -191,7 +201,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
 
   stats(): PoolStats {
     const [queued, active] = this.closed ? [0, 0] : this.raw.counts();
-    return { ...this.core.commonStats(active, queued + this.batch.count), workers: this.maxWorkers };
+    return { ...this.core.commonStats(active, queued + this.batch.count), workers: this.maxWorkers, callerRuns: this.callerRuns };
   }
 
   /** Share of the workers' time spent running tasks since the pool was created, 0..1. */
@@ -201,8 +211,9 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   }
 
   /** Global-lock counters of this pool's threads (zeros without the lock). */
-  lockStats(): RawLockStats {
-    return this.raw.lockStats();
+  lockStats(): GlobalLockCounters {
+    // The native pool is gone once closed: the counters it had at the end still hold.
+    return this.closed ? this.lastLockStats! : this.raw.lockStats();
   }
 
   // ---- FutureOwner ----
@@ -223,9 +234,13 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     if (!this.batch.sent(id)) {
       this.batch.skip(id);
       this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
+      this.wakeRoomWaitersSoon();
       return true;
     }
-    if (this.raw.cancel(id) === CancelOutcome.Removed) this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
+    if (this.raw.cancel(id) === CancelOutcome.Removed) {
+      this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
+      this.wakeRoomWaitersSoon();
+    }
     // Running or finished on the way back: the completion settles it as CANCELLED.
     return true;
   }
@@ -322,18 +337,12 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     return queued + this.batch.count + 1 - freeWorkers > this.maxQueue;
   }
 
-  private onQueueFull(kernel: AnyKernel, args: unknown): Future<unknown> | undefined {
+  private onQueueFull(kernel: AnyKernel, values: readonly unknown[], opts: CheckedSubmitOptions): Future<unknown> | undefined {
     switch (this.onFull) {
       case 'reject':
         throw new QueueFullError(`pool '${this.name}' has ${this.maxQueue} task(s) queued (maxQueue); submit later, use submitWhenReady, or another onFull policy`);
       case 'callerRuns':
-        // Runs on the calling (event-loop) thread: it blocks JS for the task's duration,
-        // which slows the producer down exactly as much as the pool is behind.
-        try {
-          return Future.resolved(kernel.name, kernel.runSync(args as readonly unknown[]));
-        } catch (error) {
-          return Future.failed(kernel.name, new KernelError(kernel.name, (error as Error).message));
-        }
+        return this.runInCaller(kernel, values, opts);
       case 'discardOldest': {
         // The native queue's head is older than anything unsent; flush only if it is empty.
         let id = this.raw.takeOldest();
@@ -347,6 +356,50 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     }
   }
 
+  /**
+   * onFull 'callerRuns': runs on the calling (event-loop) thread, blocking JS for the
+   * task's duration, which slows the producer down exactly as much as the pool is behind.
+   * It is counted like any task. The signal was checked at submit (it cannot abort while
+   * the event loop is blocked); a timeout that passes while it runs makes it a TimeoutError
+   * (the result is dropped, as for a pool task that passed its deadline), but runSync has
+   * no checkpoint hook, so the kernel itself runs to its end.
+   */
+  private runInCaller(kernel: AnyKernel, values: readonly unknown[], opts: CheckedSubmitOptions): Future<unknown> {
+    this.callerRuns++;
+    const counters = this.core.counters;
+    const start = performance.now();
+    const deadline = Math.min(opts.timeout ?? Infinity, opts.runTimeout ?? Infinity);
+    let outcome: Future<unknown>;
+    try {
+      const result = binding.runSync(kernel.id, values as unknown[]);
+      if (performance.now() - start > deadline) {
+        counters.timedOut++;
+        outcome = Future.failed(kernel.name, new TimeoutError(`task '${kernel.name}' passed its deadline (run in the caller: onFull 'callerRuns')`));
+      } else {
+        counters.completed++;
+        outcome = Future.resolved(kernel.name, result);
+      }
+    } catch (error) {
+      counters.failed++;
+      outcome = Future.failed(kernel.name, new KernelError(kernel.name, (error as Error).message));
+    }
+    const runNs = (performance.now() - start) * 1e6;
+    this.runNsTotal += runNs;
+    this.core.recordTimes(1, runNs);
+    return outcome;
+  }
+
+  /** A queued task was cancelled: room opened for a submitWhenReady waiter. Not inside
+   * cancel() itself, whose caller may be cancelling several in a loop. */
+  private wakeRoomWaitersSoon(): void {
+    if (!this.core.hasRoomWaiters || this.roomWakeScheduled) return;
+    this.roomWakeScheduled = true;
+    queueMicrotask(() => {
+      this.roomWakeScheduled = false;
+      this.core.wakeRoomWaiters();
+    });
+  }
+
   private onIdle(): void {
     this.core.notifyIdle();
     this.closeIfIdle();
@@ -354,22 +407,29 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
 
   private closeIfIdle(): void {
     if (this.core.shuttingDown && this.slots.inflight === 0 && !this.closed) {
+      this.lastLockStats = this.raw.lockStats();
       this.closed = true;
       this.raw.close();
     }
   }
 }
 
-function checkKernel(kernel: unknown): asserts kernel is AnyKernel {
-  if (!(kernel instanceof Kernel)) {
-    throw new TypeError(`kernel must be a corepool kernel (e.g. kernels.isPrime), got ${describe(kernel)}`);
+function checkKernel(kernel: unknown, caller: string): asserts kernel is AnyKernel {
+  if (isKernel(kernel)) return;
+  if (typeof kernel === 'function') {
+    throw new TypeError(
+      `NativePool.${caller}: NativePool runs only native kernels (kernels.isPrime, loadKernels()), got a JS function; ` +
+        'run async functions on an IoPool, and JS on threads on a WorkerPool',
+    );
   }
+  throw new TypeError(`NativePool.${caller}: kernel must be a corepool kernel (e.g. kernels.isPrime, or one from loadKernels()), got ${describe(kernel)}`);
 }
 
 function parseGlobalLock(value: NativePoolOptions['globalLock']): false | 'modern' | 'legacy' {
   if (value === undefined || value === false) return false;
   if (value === true) return 'modern';
   if (typeof value === 'object' && value !== null) {
+    checkOptions(value, ['mode'], 'globalLock');
     const mode = value.mode ?? 'modern';
     if (mode === 'modern' || mode === 'legacy') return mode;
     throw new TypeError(`globalLock.mode must be 'modern' or 'legacy', got ${describe(mode)}`);

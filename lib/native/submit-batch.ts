@@ -2,7 +2,7 @@
 // to (typed arrays, strings, sizes), handed to the native side in one call. The record
 // layout is wire.ts's SUBMIT_HEADER, then one number per argument (per item for a chunk).
 import type { AnyKernel, SlotTable } from './slots';
-import { SUBMIT_HEADER as HEADER } from './wire';
+import { NO_DEADLINE_FROM_MS, SUBMIT_HEADER as HEADER } from './wire';
 
 // A local constant: module imports are getters under some loaders, and this is per task.
 const SUBMIT_HEADER = HEADER;
@@ -37,8 +37,8 @@ export class SubmitBatch {
     b[p++] = id;
     b[p++] = kernel.id;
     b[p++] = count;
-    b[p++] = timeout === undefined ? -1 : timeout;
-    b[p++] = runTimeout === undefined ? -1 : runTimeout;
+    b[p++] = timeout === undefined || timeout >= NO_DEADLINE_FROM_MS ? -1 : timeout;
+    b[p++] = runTimeout === undefined || runTimeout >= NO_DEADLINE_FROM_MS ? -1 : runTimeout;
     if (items === undefined) p = this.writeArgs(kernel, single!, p);
     else if (kernel.arity === 1) for (let k = 0; k < items.length; k++) p = this.writeValue(kernel, items[k], p);
     else for (let k = 0; k < items.length; k++) p = this.writeArgs(kernel, items[k] as readonly unknown[], p);

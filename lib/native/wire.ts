@@ -85,3 +85,14 @@ export function checkWire(raw: RawWire | undefined): void {
     throw new Error(`corepool: the native addon does not match this version's wire format (${drift.join('; ')}); rebuild it (npm rebuild corepool)`);
   }
 }
+
+/** The most items one submission record may carry (pool_object.cc refuses more): map's chunksize bound. */
+export const MAX_ITEMS_PER_TASK = 1e7;
+
+/**
+ * Timeouts at or above this many ms travel as "no deadline" (-1). No process lives the
+ * 139 years it stands for, so the deadline is never reached either way, and the native
+ * side never has to turn a huge double into a clock time (which overflows int64
+ * nanoseconds past ~9.2e12 ms). Infinity never gets here: it is "no timeout" from the start.
+ */
+export const NO_DEADLINE_FROM_MS = 2 ** 42;

@@ -260,7 +260,7 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
     const transfer = checkTransfer(options?.transfer);
     this.core.checkOpen();
     if (this.broken !== undefined) throw this.broken;
-    if (signal?.aborted) return this.core.cancelledAtSubmit(name);
+    if (signal?.aborted) return this.core.cancelledAtSubmit(name, signal);
     const now = performance.now();
     const deadlineAt = timeout === undefined || timeout === Infinity ? 0 : epochNow() + timeout;
     const job = new Job(this as WorkerPool<unknown>, key, args.length === 0 ? NO_ARGS : args, transfer, now, deadlineAt, runTimeout === undefined || runTimeout === Infinity ? 0 : runTimeout, source);

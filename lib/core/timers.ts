@@ -1,0 +1,42 @@
+// Timers for any length of time. setTimeout takes at most 2^31 - 1 ms (24.8 days): a
+// longer delay fires after 1 ms with a TimeoutOverflowWarning. Every corepool timer
+// (timeouts, retry delays, rate-limit windows) goes through here, so that any finite
+// delay is honoured exactly, by chaining timers, and Infinity means no timer at all.
+
+/** The longest delay one setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A delay longer than one setTimeout can hold: re-armed until its end. */
+class ChainedTimer {
+  timer: NodeJS.Timeout;
+  private readonly end: number;
+
+  constructor(
+    private readonly fn: () => void,
+    ms: number,
+  ) {
+    this.end = performance.now() + ms;
+    this.timer = this.arm();
+  }
+
+  private arm(): NodeJS.Timeout {
+    const left = this.end - performance.now();
+    return left > MAX_TIMER_MS
+      ? setTimeout(() => (this.timer = this.arm()), MAX_TIMER_MS)
+      : setTimeout(this.fn, Math.max(0, left));
+  }
+}
+
+export type LongTimer = NodeJS.Timeout | ChainedTimer;
+
+/** setTimeout for any `ms` >= 0: undefined (no timer) for Infinity. */
+export function setLongTimeout(fn: () => void, ms: number): LongTimer | undefined {
+  if (ms === Infinity) return undefined;
+  if (ms <= MAX_TIMER_MS) return setTimeout(fn, ms);
+  return new ChainedTimer(fn, ms);
+}
+
+export function clearLongTimeout(timer: LongTimer | undefined): void {
+  if (timer === undefined) return;
+  clearTimeout(timer instanceof ChainedTimer ? timer.timer : timer);
+}
