@@ -159,10 +159,21 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
                          : spec.kind == COREPOOL_ARG_FLOAT64S ? "a Float64Array"
                                                               : "an Int32Array";
       if (!value.IsTypedArray()) return fail(name);
-      Napi::TypedArray ta = value.As<Napi::TypedArray>();
-      if (ta.TypedArrayType() != want) return fail(name);
-      size_t length = ta.ElementLength();
-      void* data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+      // The view's own data pointer: right for an ArrayBuffer and a SharedArrayBuffer alike
+      // (napi_get_arraybuffer_info refuses a SharedArrayBuffer, which read as null).
+      napi_typedarray_type type;
+      size_t length = 0;
+      void* data = nullptr;
+      napi_value buffer = nullptr;
+      size_t offset = 0;
+      if (napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &offset) != napi_ok)
+        return fail(name);
+      if (type != want) return fail(name);
+      bool detached = false;
+      if (napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && detached)
+        return fail((std::string(name) + " that is not detached (it was transferred or detached "
+                     "before the task was sent)").c_str());
+      if (data == nullptr && length > 0) return fail(name);
       if (double(length) < spec.min || double(length) > spec.max) {
         return out_of_range("has a length out of range");
       }
@@ -220,13 +231,12 @@ void free_adopted(napi_env, void* data, void*) { std::free(data); }
 // An ArrayBuffer holding the result's bytes: adopted without a copy when large (the
 // buffer's finalizer frees them), copied when small or when the runtime forbids
 // external buffers (Electron's V8 sandbox, say).
-Napi::ArrayBuffer take_bytes(Napi::Env env, corepool_result& r) {
+napi_status take_bytes(napi_env env, corepool_result& r, napi_value* out) {
   if (r.length >= kAdoptBytes && r.bytes != nullptr) {
-    napi_value ab;
-    if (napi_create_external_arraybuffer(env, r.bytes, r.length, free_adopted, nullptr, &ab) ==
+    if (napi_create_external_arraybuffer(env, r.bytes, r.length, free_adopted, nullptr, out) ==
         napi_ok) {
       r.bytes = nullptr;  // now owned by the ArrayBuffer
-      return Napi::ArrayBuffer(env, ab);
+      return napi_ok;
     }
     bool pending = false;
     if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
@@ -234,50 +244,58 @@ Napi::ArrayBuffer take_bytes(Napi::Env env, corepool_result& r) {
       napi_get_and_clear_last_exception(env, &ignored);
     }
   }
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, r.length);
-  if (r.length) std::memcpy(ab.Data(), r.bytes, r.length);
-  return ab;
+  void* data = nullptr;
+  napi_status st = napi_create_arraybuffer(env, r.length, &data, out);
+  if (st != napi_ok) return st;
+  if (r.length) std::memcpy(data, r.bytes, r.length);
+  return napi_ok;
 }
 
-template <typename Array>
-Napi::Value typed(Napi::Env env, corepool_result& r, size_t element) {
+napi_status typed(napi_env env, corepool_result& r, napi_typedarray_type type, size_t element,
+                  napi_value* out) {
   size_t count = r.length / element;
-  Napi::ArrayBuffer ab = take_bytes(env, r);
-  return Array::New(env, count, ab, 0);
+  napi_value ab;
+  napi_status st = take_bytes(env, r, &ab);
+  if (st != napi_ok) return st;
+  return napi_create_typedarray(env, type, count, ab, 0, out);
 }
 
 }  // namespace
 
-Napi::Value result_to_js(Napi::Env env, corepool_result_kind kind, corepool_result& r) {
+// Raw N-API on purpose: node-addon-api's helpers abort the process when a call fails while
+// the environment is being torn down; here every failure is a status the caller handles.
+napi_status result_to_js(napi_env env, corepool_result_kind kind, corepool_result& r,
+                         napi_value* out) {
   switch (kind) {
     case COREPOOL_RESULT_NUMBER:
-      return Napi::Number::New(env, r.number);
+      return napi_create_double(env, r.number, out);
     case COREPOOL_RESULT_BOOL:
-      return Napi::Boolean::New(env, r.boolean != 0);
+      return napi_get_boolean(env, r.boolean != 0, out);
     case COREPOOL_RESULT_BYTES:
-      return typed<Napi::Uint8Array>(env, r, 1);
+      return typed(env, r, napi_uint8_array, 1, out);
     case COREPOOL_RESULT_FLOAT64S:
-      return typed<Napi::Float64Array>(env, r, 8);
+      return typed(env, r, napi_float64_array, 8, out);
     case COREPOOL_RESULT_INT32S:
-      return typed<Napi::Int32Array>(env, r, 4);
+      return typed(env, r, napi_int32_array, 4, out);
     case COREPOOL_RESULT_UINT16S:
-      return typed<Napi::Uint16Array>(env, r, 2);
+      return typed(env, r, napi_uint16_array, 2, out);
     case COREPOOL_RESULT_UINT32S:
-      return typed<Napi::Uint32Array>(env, r, 4);
+      return typed(env, r, napi_uint32_array, 4, out);
     case COREPOOL_RESULT_BIGINT: {
       // Little-endian magnitude bytes -> 64-bit words for napi_create_bigint_words. Whole
       // words (the usual case) are passed as they are; x86-64 and arm64 are little-endian.
       size_t words = (r.length + 7) / 8;
-      if (words == 0) return Napi::BigInt::New(env, uint64_t(0));
+      if (words == 0) return napi_create_bigint_uint64(env, 0, out);
       if (r.length % 8 == 0 && reinterpret_cast<uintptr_t>(r.bytes) % alignof(uint64_t) == 0)
-        return Napi::BigInt::New(env, 0, words, reinterpret_cast<const uint64_t*>(r.bytes));
+        return napi_create_bigint_words(env, 0, words, reinterpret_cast<const uint64_t*>(r.bytes),
+                                        out);
       std::vector<uint64_t> w(words, 0);
       std::memcpy(w.data(), r.bytes, r.length);
-      return Napi::BigInt::New(env, 0, w.size(), w.data());
+      return napi_create_bigint_words(env, 0, w.size(), w.data(), out);
     }
     case COREPOOL_RESULT_UNDEFINED:
     default:
-      return env.Undefined();
+      return napi_get_undefined(env, out);
   }
 }
 
