@@ -85,6 +85,12 @@ PoolObject::PoolObject(const Napi::CallbackInfo& info)
   CompletionQueue* queue = completions_;
   pool_ = std::make_unique<ThreadPool>(
       options, [queue](std::unique_ptr<Task> t) { queue->push(std::move(t)); });
+  if (!pool_->start_error().empty()) {
+    std::string why = pool_->start_error();
+    close_now();  // joins what did start: no half-built pool is left behind
+    Napi::Error::New(env, "corepool: " + why).ThrowAsJavaScriptException();
+    return;
+  }
   napi_add_async_cleanup_hook(env, &PoolObject::on_env_teardown, this, &cleanup_hook_);
 }
 
@@ -243,8 +249,9 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
       for (size_t j = i; j < batch.size(); ++j)
         for (napi_ref r : pins[j]) napi_delete_reference(env, r);
       batch.erase(batch.begin() + long(i), batch.end());
-      set_inflight(0);
-      pool_->submit(batch);
+      int64_t sent = int64_t(batch.size());
+      if (pool_->submit(batch)) set_inflight(sent);
+      else for (auto& t : batch) release_slot(t->id);
       Napi::Error::New(env, "corepool: task id " + std::to_string(id) + " is still in flight")
           .ThrowAsJavaScriptException();
       return env.Undefined();
@@ -252,8 +259,13 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
     slots_[id].task = batch[i].get();
     slots_[id].pins = std::move(pins[i]);
   }
-  set_inflight(int64_t(batch.size()));
-  pool_->submit(batch);
+  int64_t sent = int64_t(batch.size());
+  if (!pool_->submit(batch)) {
+    for (auto& t : batch) release_slot(t->id);
+    Napi::Error::New(env, "corepool: " + pool_->start_error()).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  set_inflight(sent);
   return env.Undefined();
 }
 
