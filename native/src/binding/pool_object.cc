@@ -407,7 +407,7 @@ Built result_value(napi_env env, Task& t, napi_value* out, std::string& error) {
   if (st == napi_ok) return Built::Value;
   if (!env_can_run_js(env)) return Built::EnvGone;
   std::string why = take_exception_message(env);
-  error = std::string(t.kernel->name) + ": the result could not be converted to a JS value" +
+  error = "the result could not be converted to a JS value" +
           (why.empty() ? "" : " (" + why + ")");
   return Built::Failed;
 }
