@@ -43,3 +43,14 @@ export class KernelError extends CorepoolError {
     this.kernel = kernel;
   }
 }
+
+/** A task failed on every attempt: `.errors` holds each attempt's error in order, `.cause` the last. */
+export class RetryError extends CorepoolError {
+  override name = 'RetryError';
+  readonly errors: Error[];
+  constructor(task: string, errors: Error[]) {
+    const last = errors[errors.length - 1];
+    super(`task '${task}' failed after ${errors.length} attempts; last: ${last?.message ?? 'unknown'}`, { cause: last });
+    this.errors = errors;
+  }
+}

@@ -5,6 +5,7 @@
 // reported as a process warning instead (asyncio's "exception was never retrieved").
 
 import { CancelledError, TimeoutError } from './errors';
+import { checkTimeout, describe } from './validate';
 
 export type FutureState = 'PENDING' | 'RUNNING' | 'FINISHED' | 'CANCELLED';
 
@@ -13,7 +14,8 @@ export interface WaitOptions {
   timeout?: number;
 }
 
-/** What an executor gives a Future so that it can report and cancel its task. */
+/** What an executor gives a Future so that it can report and cancel its task (see
+ * Future.withResolvers, the seam for Executors written outside corepool). */
 export interface FutureOwner {
   /** The live state of a task not yet done: queued or running. */
   liveState(future: Future<unknown>): 'PENDING' | 'RUNNING';
@@ -22,6 +24,19 @@ export interface FutureOwner {
 }
 
 type DoneCallback<T> = (future: Future<T>) => void;
+
+/**
+ * The settling side of a Future, for an Executor written outside corepool (CPython's
+ * set_result / set_exception / set_running_or_notify_cancel). Each settles the Future at
+ * most once: later calls, and calls after cancel() returned true, are ignored (a
+ * cancelled Future stays CANCELLED).
+ */
+export interface FutureResolvers<T> {
+  readonly future: Future<T>;
+  setResult(value: T): void;
+  setException(error: Error): void;
+  setCancelled(): void;
+}
 
 type ThenMethod<T> = <R1 = T, R2 = never>(
   onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
@@ -57,25 +72,6 @@ const unretrieved = new FinalizationRegistry<{ task: string; message: string }>(
   );
 });
 
-export function checkTimeout(timeout: unknown, name = 'timeout'): number | undefined {
-  if (timeout === undefined) return undefined;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
-    throw new TypeError(`${name} must be a number of milliseconds, got ${describe(timeout)}`);
-  }
-  if (timeout < 0) throw new RangeError(`${name} must be >= 0, got ${timeout}`);
-  return timeout;
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-    return `${typeof value} ${String(value)}`;
-  }
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
-  return typeof value;
-}
-
 export class Future<T> implements PromiseLike<T> {
   /** A name for messages and warnings: the kernel or function the task runs. */
   readonly task: string;
@@ -106,6 +102,28 @@ export class Future<T> implements PromiseLike<T> {
     const f = new Future<T>(task);
     f._setResult(value);
     return f;
+  }
+
+  /**
+   * A pending Future and the functions that settle it: how a custom Executor makes its
+   * Futures. `owner` reports the task's live state and cancels it (without one, cancel()
+   * ends the Future CANCELLED at once).
+   */
+  static withResolvers<T>(task: string, owner?: FutureOwner): FutureResolvers<T> {
+    if (typeof task !== 'string') throw new TypeError(`Future.withResolvers: task must be a string (a name for messages), got ${describe(task)}`);
+    if (owner !== undefined && (owner === null || typeof owner.cancel !== 'function' || typeof owner.liveState !== 'function')) {
+      throw new TypeError(`Future.withResolvers: owner must be { liveState(future), cancel(future) }, got ${describe(owner)}`);
+    }
+    const future = new Future<T>(task, owner);
+    return {
+      future,
+      setResult: (value) => future._setResult(value),
+      setException: (error) => {
+        if (!(error instanceof Error)) throw new TypeError(`setException: error must be an Error, got ${describe(error)}`);
+        future._setException(error);
+      },
+      setCancelled: () => future._setCancelled(),
+    };
   }
 
   /** A Future already failed with `error`. */
