@@ -67,7 +67,7 @@ describe('native hardening (issue 11)', function () {
       const ab = new ArrayBuffer(64);
       const f = pool.submit(kernels.sha256, [new Uint8Array(ab).fill(1)]);
       structuredClone(ab, { transfer: [ab] }); // detaches it before the end of the tick
-      await assert.rejects(f, /argument 'data' must be a Uint8Array that is not detached/);
+      await assert.rejects(f.result(), /argument 'data' must be a Uint8Array that is not detached/);
     } finally {
       await pool.shutdown();
     }
