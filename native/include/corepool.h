@@ -124,7 +124,13 @@ typedef struct corepool_kernel {
 /* A table of kernels, exported by an addon (as a Node-API External whose data is a
  * pointer to the table) for corepool's loadKernels(). The table and everything it points
  * to must live as long as the process: make it static. Kernel names must be unique
- * within a table. */
+ * within a table.
+ * loadKernels reads the table only through fault-safe copies and checks: the magic and
+ * version, count (1..4096) and arg_count (<= 16) against memory that is readable that far,
+ * names (NUL-terminated, 1..200 bytes, unique), argument and result kinds, min <= max,
+ * non-negative length bounds, INT/SIZE bounds within int64. It cannot check that count and
+ * arg_count equal the arrays' real lengths (only that the memory is readable), that `run`
+ * is a function of this signature, or anything the kernel does when it runs. */
 typedef struct corepool_kernel_table {
   uint32_t magic;       /* COREPOOL_TABLE_MAGIC */
   uint32_t abi_version; /* COREPOOL_ABI_VERSION the addon was built with */

@@ -101,7 +101,16 @@ ThreadPool::ThreadPool(Options options, CompletionSink sink)
   }
   for (auto& w : workers_) {
     Worker* raw = w.get();
-    raw->thread = std::thread([this, raw] { worker_main(*raw); });
+    try {
+      raw->thread = std::thread([this, raw] { worker_main(*raw); });
+    } catch (const std::system_error& e) {
+      // Out of OS threads: stop the ones already started and report; no half-built pool.
+      start_error_ = std::string("could not start worker thread ") + std::to_string(raw->index) +
+                     " of " + std::to_string(options_.workers) + ": " + e.what();
+      request_stop();
+      join();
+      return;
+    }
     // Named here, not by the thread itself, so the name is there as soon as the pool is.
     // Linux keeps 15 characters: the end, so that the index survives.
     std::string name = options_.name + "-" + std::to_string(raw->index);
@@ -130,13 +139,18 @@ void ThreadPool::unlink(Task* t) {
   t->prev = t->next = nullptr;
 }
 
-void ThreadPool::submit(std::vector<std::unique_ptr<Task>>& tasks) {
-  if (tasks.empty()) return;
+bool ThreadPool::submit(std::vector<std::unique_ptr<Task>>& tasks) {
+  if (tasks.empty()) return true;
   uint32_t wake = 0;
   bool wake_all = false;
   bool any_deadline = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& t : tasks)
+      if (t->deadline != Clock::time_point::max() && !ensure_watcher()) {
+        start_error_ = "could not start the deadline thread (out of OS threads?)";
+        return false;  // nothing queued: a deadline nobody enforces would be a lie
+      }
     for (auto& owned : tasks) {
       Task* t = owned.release();
       t->status = TaskStatus::Queued;
@@ -155,6 +169,7 @@ void ThreadPool::submit(std::vector<std::unique_ptr<Task>>& tasks) {
   if (wake_all) work_cv_.notify_all();
   else for (uint32_t i = 0; i < wake; ++i) work_cv_.notify_one();
   if (any_deadline) watcher_cv_.notify_one();
+  return true;
 }
 
 void ThreadPool::worker_main(Worker& w) {
@@ -329,7 +344,7 @@ void ThreadPool::join() {
 }
 
 void ThreadPool::add_deadline(Task& t, Clock::time_point at) {
-  ensure_watcher();
+  ensure_watcher();  // submit() made sure it runs
   t.deadline_entry = deadlines_.emplace(at, &t);
   t.has_deadline_entry = true;
 }
@@ -340,8 +355,15 @@ void ThreadPool::remove_deadline(Task& t) {
   t.has_deadline_entry = false;
 }
 
-void ThreadPool::ensure_watcher() {
-  if (!watcher_.joinable() && !watcher_stop_) watcher_ = std::thread([this] { watcher_main(); });
+// Called with the mutex held. Returns false if the deadline thread cannot be started.
+bool ThreadPool::ensure_watcher() {
+  if (watcher_.joinable() || watcher_stop_) return true;
+  try {
+    watcher_ = std::thread([this] { watcher_main(); });
+  } catch (const std::system_error&) {
+    return false;
+  }
+  return true;
 }
 
 // Enforces deadlines: a queued task past its deadline is removed and completes as

@@ -46,13 +46,18 @@ class ThreadPool {
     LockMode lock_mode = LockMode::Modern;
   };
 
+  // If a thread cannot be started (out of OS threads), the ones already started are
+  // joined and start_error() says why; such a pool must not be used, only destroyed.
   ThreadPool(Options options, CompletionSink sink);
+  const std::string& start_error() const { return start_error_; }  // main thread
   ~ThreadPool();  // cancels everything and joins
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   // Queues tasks in order and wakes only as many idle workers as there are new tasks.
-  void submit(std::vector<std::unique_ptr<Task>>& tasks);
+  // Returns false, queuing nothing and leaving `tasks` as they are, if a task has a
+  // deadline and the deadline thread cannot be started (start_error() says so).
+  bool submit(std::vector<std::unique_ptr<Task>>& tasks);
 
   enum class CancelResult { Removed, Running, Finished };
   // Removed: the task was queued and is handed back (in `removed`); Running: its cancel
@@ -84,7 +89,7 @@ class ThreadPool {
   int run_task(Worker& worker, Task& task);
   void settle(Task& task, int rc);
   void watcher_main();
-  void ensure_watcher();
+  bool ensure_watcher();
   void add_deadline(Task& task, Clock::time_point at);
   void remove_deadline(Task& task);
   void push_back(Task* task);
@@ -111,6 +116,7 @@ class ThreadPool {
   bool joined_ = false;
 
   LockStats lock_stats_;
+  std::string start_error_;
 };
 
 // Runs one call of a kernel on the calling thread (kernel.runSync, callerRuns), no global

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the core's C++ tests twice (optimized, and with ThreadSanitizer) and runs
-# ctest on both. Exits non-zero if either build or any test fails.
+# Builds the core's C++ tests three times (optimized, ThreadSanitizer, AddressSanitizer +
+# UndefinedBehaviorSanitizer) and runs ctest on each. Exits non-zero if any build or test
+# fails.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 jobs="${JOBS:-2}"
@@ -22,4 +23,8 @@ run_build() {
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"
 run_build release -DCMAKE_BUILD_TYPE=Release -DCOREPOOL_SANITIZE= || status=1
 run_build tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOREPOOL_SANITIZE=thread || status=1
+# Any ASan report or UB finding ends the test that hit it (-fno-sanitize-recover, below).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1 abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1 halt_on_error=1}"
+run_build asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOREPOOL_SANITIZE=address,undefined || status=1
 exit $status

@@ -6,6 +6,9 @@
 #include <cstring>
 #include <new>
 
+#include <sys/uio.h>
+#include <unistd.h>
+
 #include "../kernels/limits.h"
 #include "../kernels/registry.h"
 
@@ -30,6 +33,33 @@ static std::string hex(uint32_t v) {
   return buf;
 }
 
+namespace {
+
+// Copies `size` bytes at `address` if this process can read them all, without faulting
+// when it cannot: every read of a user's table goes through here, so a foreign External,
+// a count past the end of the array or a wild pointer is an error, not a segfault.
+// (Linux: process_vm_readv on ourselves reports EFAULT for unmapped memory.)
+bool safe_read(const void* address, void* out, size_t size) {
+  if (address == nullptr) return false;
+  iovec local{out, size};
+  iovec remote{const_cast<void*>(address), size};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == ssize_t(size);
+}
+
+// A NUL-terminated name of at most `max` bytes at `address`, read safely.
+bool safe_name(const char* address, size_t max, std::string& out) {
+  out.clear();
+  char c = 0;
+  for (size_t i = 0; i <= max; ++i) {
+    if (!safe_read(address + i, &c, 1)) return false;
+    if (c == '\0') return true;
+    out.push_back(c);
+  }
+  return false;  // longer than max
+}
+
+}  // namespace
+
 bool KernelRegistry::add_table(const corepool_kernel_table* table, uint32_t& first_id,
                                uint32_t& end_id, std::string& error) {
   if (table == nullptr) return error = "kernel table is null", false;
@@ -39,54 +69,68 @@ bool KernelRegistry::add_table(const corepool_kernel_table* table, uint32_t& fir
     end_id = first_id + table->count;
     return true;
   }
+  corepool_kernel_table head;
+  if (!safe_read(table, &head, sizeof head))
+    return error = "not a corepool kernel table (the External points to unreadable memory)", false;
   // Only the magic and the version are read before we know the layout is ours.
-  if (table->magic != COREPOOL_TABLE_MAGIC)
-    return error = "not a corepool kernel table (magic " + hex(table->magic) + ", expected " +
+  if (head.magic != COREPOOL_TABLE_MAGIC)
+    return error = "not a corepool kernel table (magic " + hex(head.magic) + ", expected " +
                    hex(COREPOOL_TABLE_MAGIC) +
                    "): export a pointer to a corepool_kernel_table built with corepool.h "
                    "ABI version " + std::to_string(COREPOOL_ABI_VERSION),
            false;
-  if (table->abi_version != COREPOOL_ABI_VERSION)
+  if (head.abi_version != COREPOOL_ABI_VERSION)
     return error = "kernel table was built for corepool ABI version " +
-                   std::to_string(table->abi_version) + ", this corepool has version " +
+                   std::to_string(head.abi_version) + ", this corepool has version " +
                    std::to_string(COREPOOL_ABI_VERSION) +
                    "; rebuild the addon against this corepool's include directory",
            false;
-  if (table->count == 0 || table->count > 4096 || table->kernels == nullptr)
-    return error = "kernel table has no kernels (count " + std::to_string(table->count) + ")",
+  if (head.count == 0 || head.count > 4096 || head.kernels == nullptr)
+    return error = "kernel table has no kernels or more than 4096 (count " +
+                   std::to_string(head.count) + ")",
            false;
-  for (uint32_t i = 0; i < table->count; ++i) {
-    const corepool_kernel& k = table->kernels[i];
+  std::vector<corepool_kernel> kernels(head.count);
+  if (!safe_read(head.kernels, kernels.data(), sizeof(corepool_kernel) * head.count))
+    return error = "kernel table declares " + std::to_string(head.count) +
+                   " kernels but its array is not readable that far", false;
+  std::vector<std::string> names(head.count);
+  for (uint32_t i = 0; i < head.count; ++i) {
+    const corepool_kernel& k = kernels[i];
     std::string where = "kernel #" + std::to_string(i);
-    if (k.name == nullptr || k.name[0] == '\0') return error = where + " has no name", false;
-    if (std::strlen(k.name) > 200) return error = where + " has a name over 200 bytes", false;
-    where = "kernel '" + std::string(k.name) + "'";
+    if (!safe_name(k.name, 200, names[i]))
+      return error = where + " has no readable name of at most 200 bytes", false;
+    if (names[i].empty()) return error = where + " has no name", false;
+    where = "kernel '" + names[i] + "'";
     for (uint32_t j = 0; j < i; ++j)
-      if (std::strcmp(table->kernels[j].name, k.name) == 0)
-        return error = where + " appears twice in the table", false;
+      if (names[j] == names[i]) return error = where + " appears twice in the table", false;
     if (k.run == nullptr) return error = where + " has no run function", false;
     if (k.arg_count > 16) return error = where + " declares more than 16 arguments", false;
     if (k.arg_count > 0 && k.args == nullptr) return error = where + " has no argument specs", false;
     if (!valid_result(k.result))
       return error = where + " has an unknown result kind " + std::to_string(int(k.result)), false;
+    std::vector<corepool_arg_spec> specs(k.arg_count);
+    if (k.arg_count > 0 && !safe_read(k.args, specs.data(), sizeof(corepool_arg_spec) * k.arg_count))
+      return error = where + " declares " + std::to_string(k.arg_count) +
+                     " arguments but its spec array is not readable that far", false;
     for (uint32_t a = 0; a < k.arg_count; ++a) {
-      const corepool_arg_spec& spec = k.args[a];
+      const corepool_arg_spec& spec = specs[a];
       std::string arg = where + " argument #" + std::to_string(a);
-      if (spec.name == nullptr || spec.name[0] == '\0') return error = arg + " has no name", false;
+      std::string arg_name;
+      if (!safe_name(spec.name, 200, arg_name) || arg_name.empty())
+        return error = arg + " has no readable name of at most 200 bytes", false;
+      arg += " ('" + arg_name + "')";
       if (!valid_kind(spec.kind))
-        return error = arg + " ('" + spec.name + "') has an unknown kind " +
-                       std::to_string(int(spec.kind)),
-               false;
-      if (!(spec.min <= spec.max))
-        return error = arg + " ('" + spec.name + "') has min > max (or NaN bounds)", false;
+        return error = arg + " has an unknown kind " + std::to_string(int(spec.kind)), false;
+      if (!(spec.min <= spec.max)) return error = arg + " has min > max (or NaN bounds)", false;
       if (spec.kind >= COREPOOL_ARG_BYTES && spec.min < 0)
-        return error = arg + " ('" + spec.name + "') has a negative minimum", false;
-      if (spec.kind == COREPOOL_ARG_SIZE && spec.max > 9223372036854775808.0)
-        return error = arg + " ('" + spec.name + "') has a maximum above 2^63 - 1", false;
+        return error = arg + " has a negative minimum", false;
+      if ((spec.kind == COREPOOL_ARG_SIZE || spec.kind == COREPOOL_ARG_INT) &&
+          (spec.min < -9223372036854775808.0 || spec.max > 9223372036854775807.0))
+        return error = arg + " has bounds outside int64", false;
     }
   }
   first_id = uint32_t(kernels_.size());
-  for (uint32_t i = 0; i < table->count; ++i) kernels_.push_back(&table->kernels[i]);
+  for (uint32_t i = 0; i < head.count; ++i) kernels_.push_back(&head.kernels[i]);
   end_id = uint32_t(kernels_.size());
   tables_.emplace(table, first_id);
   return true;
@@ -159,10 +203,21 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
                          : spec.kind == COREPOOL_ARG_FLOAT64S ? "a Float64Array"
                                                               : "an Int32Array";
       if (!value.IsTypedArray()) return fail(name);
-      Napi::TypedArray ta = value.As<Napi::TypedArray>();
-      if (ta.TypedArrayType() != want) return fail(name);
-      size_t length = ta.ElementLength();
-      void* data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+      // The view's own data pointer: right for an ArrayBuffer and a SharedArrayBuffer alike
+      // (napi_get_arraybuffer_info refuses a SharedArrayBuffer, which read as null).
+      napi_typedarray_type type;
+      size_t length = 0;
+      void* data = nullptr;
+      napi_value buffer = nullptr;
+      size_t offset = 0;
+      if (napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &offset) != napi_ok)
+        return fail(name);
+      if (type != want) return fail(name);
+      bool detached = false;
+      if (napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && detached)
+        return fail((std::string(name) + " that is not detached (it was transferred or detached "
+                     "before the task was sent)").c_str());
+      if (data == nullptr && length > 0) return fail(name);
       if (double(length) < spec.min || double(length) > spec.max) {
         return out_of_range("has a length out of range");
       }
@@ -220,13 +275,12 @@ void free_adopted(napi_env, void* data, void*) { std::free(data); }
 // An ArrayBuffer holding the result's bytes: adopted without a copy when large (the
 // buffer's finalizer frees them), copied when small or when the runtime forbids
 // external buffers (Electron's V8 sandbox, say).
-Napi::ArrayBuffer take_bytes(Napi::Env env, corepool_result& r) {
+napi_status take_bytes(napi_env env, corepool_result& r, napi_value* out) {
   if (r.length >= kAdoptBytes && r.bytes != nullptr) {
-    napi_value ab;
-    if (napi_create_external_arraybuffer(env, r.bytes, r.length, free_adopted, nullptr, &ab) ==
+    if (napi_create_external_arraybuffer(env, r.bytes, r.length, free_adopted, nullptr, out) ==
         napi_ok) {
       r.bytes = nullptr;  // now owned by the ArrayBuffer
-      return Napi::ArrayBuffer(env, ab);
+      return napi_ok;
     }
     bool pending = false;
     if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
@@ -234,50 +288,58 @@ Napi::ArrayBuffer take_bytes(Napi::Env env, corepool_result& r) {
       napi_get_and_clear_last_exception(env, &ignored);
     }
   }
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, r.length);
-  if (r.length) std::memcpy(ab.Data(), r.bytes, r.length);
-  return ab;
+  void* data = nullptr;
+  napi_status st = napi_create_arraybuffer(env, r.length, &data, out);
+  if (st != napi_ok) return st;
+  if (r.length) std::memcpy(data, r.bytes, r.length);
+  return napi_ok;
 }
 
-template <typename Array>
-Napi::Value typed(Napi::Env env, corepool_result& r, size_t element) {
+napi_status typed(napi_env env, corepool_result& r, napi_typedarray_type type, size_t element,
+                  napi_value* out) {
   size_t count = r.length / element;
-  Napi::ArrayBuffer ab = take_bytes(env, r);
-  return Array::New(env, count, ab, 0);
+  napi_value ab;
+  napi_status st = take_bytes(env, r, &ab);
+  if (st != napi_ok) return st;
+  return napi_create_typedarray(env, type, count, ab, 0, out);
 }
 
 }  // namespace
 
-Napi::Value result_to_js(Napi::Env env, corepool_result_kind kind, corepool_result& r) {
+// Raw N-API on purpose: node-addon-api's helpers abort the process when a call fails while
+// the environment is being torn down; here every failure is a status the caller handles.
+napi_status result_to_js(napi_env env, corepool_result_kind kind, corepool_result& r,
+                         napi_value* out) {
   switch (kind) {
     case COREPOOL_RESULT_NUMBER:
-      return Napi::Number::New(env, r.number);
+      return napi_create_double(env, r.number, out);
     case COREPOOL_RESULT_BOOL:
-      return Napi::Boolean::New(env, r.boolean != 0);
+      return napi_get_boolean(env, r.boolean != 0, out);
     case COREPOOL_RESULT_BYTES:
-      return typed<Napi::Uint8Array>(env, r, 1);
+      return typed(env, r, napi_uint8_array, 1, out);
     case COREPOOL_RESULT_FLOAT64S:
-      return typed<Napi::Float64Array>(env, r, 8);
+      return typed(env, r, napi_float64_array, 8, out);
     case COREPOOL_RESULT_INT32S:
-      return typed<Napi::Int32Array>(env, r, 4);
+      return typed(env, r, napi_int32_array, 4, out);
     case COREPOOL_RESULT_UINT16S:
-      return typed<Napi::Uint16Array>(env, r, 2);
+      return typed(env, r, napi_uint16_array, 2, out);
     case COREPOOL_RESULT_UINT32S:
-      return typed<Napi::Uint32Array>(env, r, 4);
+      return typed(env, r, napi_uint32_array, 4, out);
     case COREPOOL_RESULT_BIGINT: {
       // Little-endian magnitude bytes -> 64-bit words for napi_create_bigint_words. Whole
       // words (the usual case) are passed as they are; x86-64 and arm64 are little-endian.
       size_t words = (r.length + 7) / 8;
-      if (words == 0) return Napi::BigInt::New(env, uint64_t(0));
+      if (words == 0) return napi_create_bigint_uint64(env, 0, out);
       if (r.length % 8 == 0 && reinterpret_cast<uintptr_t>(r.bytes) % alignof(uint64_t) == 0)
-        return Napi::BigInt::New(env, 0, words, reinterpret_cast<const uint64_t*>(r.bytes));
+        return napi_create_bigint_words(env, 0, words, reinterpret_cast<const uint64_t*>(r.bytes),
+                                        out);
       std::vector<uint64_t> w(words, 0);
       std::memcpy(w.data(), r.bytes, r.length);
-      return Napi::BigInt::New(env, 0, w.size(), w.data());
+      return napi_create_bigint_words(env, 0, w.size(), w.data(), out);
     }
     case COREPOOL_RESULT_UNDEFINED:
     default:
-      return env.Undefined();
+      return napi_get_undefined(env, out);
   }
 }
 

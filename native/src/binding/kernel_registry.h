@@ -39,7 +39,10 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
               corepool_value& out, std::vector<std::unique_ptr<char[]>>& strings);
 
 // The JS value of a kernel's result (main thread). A large array result hands its bytes
-// over to the new ArrayBuffer (r.bytes becomes null) instead of copying them.
-Napi::Value result_to_js(Napi::Env env, corepool_result_kind kind, corepool_result& r);
+// over to the new ArrayBuffer (r.bytes becomes null) instead of copying them. On failure
+// (a BigInt over the engine's limit, out of memory, the environment torn down) returns
+// the status, with an exception pending if the engine raised one.
+napi_status result_to_js(napi_env env, corepool_result_kind kind, corepool_result& r,
+                         napi_value* out);
 
 }  // namespace corepool

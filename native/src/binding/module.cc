@@ -66,14 +66,22 @@ Napi::Value RunSync(const Napi::CallbackInfo& info) {
   corepool_result result = {};
   std::string error;
   int rc = run_inline(k, args, &result, error, interrupt);
-  Napi::Value out = env.Undefined();
-  if (rc == COREPOOL_OK) out = result_to_js(env, k->result, result);
+  napi_value out = nullptr;
+  napi_status st = napi_ok;
+  if (rc == COREPOOL_OK) st = result_to_js(env, k->result, result, &out);
   std::free(result.bytes);
+  if (rc == COREPOOL_OK && st != napi_ok) {
+    // A result the engine cannot hold (a BigInt over its size limit): a catchable error.
+    if (!env.IsExceptionPending())
+      Napi::RangeError::New(env, std::string(k->name) + ": the result could not be converted to a JS value")
+          .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   if (rc != COREPOOL_OK) {
     Napi::Error::New(env, error.empty() ? "kernel stopped" : error).ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  return out;
+  return Napi::Value(env, out);
 }
 
 // loadKernelTable(external): registers a user addon's corepool_kernel_table and returns

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "env_alive.h"
 #include "lock_stats_js.h"
 #include "wire.h"
 
@@ -82,6 +83,12 @@ PoolObject::PoolObject(const Napi::CallbackInfo& info)
   CompletionQueue* queue = completions_;
   pool_ = std::make_unique<ThreadPool>(
       options, [queue](std::unique_ptr<Task> t) { queue->push(std::move(t)); });
+  if (!pool_->start_error().empty()) {
+    std::string why = pool_->start_error();
+    close_now();  // joins what did start: no half-built pool is left behind
+    Napi::Error::New(env, "corepool: " + why).ThrowAsJavaScriptException();
+    return;
+  }
   napi_add_async_cleanup_hook(env, &PoolObject::on_env_teardown, this, &cleanup_hook_);
 }
 
@@ -195,7 +202,13 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
                            kind == COREPOOL_ARG_INT32S;
       if (is_view || kind == COREPOOL_ARG_STRING || kind == COREPOOL_ARG_SIZE) {
         // Typed arrays, strings and sizes travel in `objects`; the record holds the index.
-        v = objects.Get(uint32_t(a[i]));
+        napi_value raw = nullptr;
+        if (napi_get_element(env, objects, uint32_t(a[i]), &raw) != napi_ok) {
+          // Torn down mid-flush (nothing may be thrown then), or a pending exception.
+          drop_pins();
+          return env.Undefined();
+        }
+        v = Napi::Value(env, raw);
       } else if (kind == COREPOOL_ARG_BOOL) {
         v = Napi::Boolean::New(env, a[i] != 0);
       } else {
@@ -234,8 +247,9 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
       for (size_t j = i; j < batch.size(); ++j)
         for (napi_ref r : pins[j]) napi_delete_reference(env, r);
       batch.erase(batch.begin() + long(i), batch.end());
-      set_inflight(0);
-      pool_->submit(batch);
+      int64_t sent = int64_t(batch.size());
+      if (pool_->submit(batch)) set_inflight(sent);
+      else for (auto& t : batch) release_slot(t->id);
       Napi::Error::New(env, "corepool: task id " + std::to_string(id) + " is still in flight")
           .ThrowAsJavaScriptException();
       return env.Undefined();
@@ -243,8 +257,13 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
     slots_[id].task = batch[i].get();
     slots_[id].pins = std::move(pins[i]);
   }
-  set_inflight(int64_t(batch.size()));
-  pool_->submit(batch);
+  int64_t sent = int64_t(batch.size());
+  if (!pool_->submit(batch)) {
+    for (auto& t : batch) release_slot(t->id);
+    Napi::Error::New(env, "corepool: " + pool_->start_error()).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  set_inflight(sent);
   return env.Undefined();
 }
 
@@ -329,23 +348,100 @@ Napi::Value PoolObject::Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+namespace {
+
+// The message of the exception pending on `env`, cleared ("" if there is none).
+std::string take_exception_message(napi_env env) {
+  bool pending = false;
+  napi_value err = nullptr, str = nullptr, msg = nullptr;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return "";
+  if (napi_get_and_clear_last_exception(env, &err) != napi_ok) return "";
+  napi_valuetype type = napi_undefined;
+  if (!(napi_typeof(env, err, &type) == napi_ok && type == napi_object &&
+        napi_get_named_property(env, err, "message", &msg) == napi_ok &&
+        napi_coerce_to_string(env, msg, &str) == napi_ok) &&
+      napi_coerce_to_string(env, err, &str) != napi_ok) {
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending)
+      napi_get_and_clear_last_exception(env, &err);
+    return "";
+  }
+  char buf[512];
+  size_t length = 0;
+  if (napi_get_value_string_utf8(env, str, buf, sizeof buf, &length) != napi_ok) return "";
+  return std::string(buf, length);
+}
+
+// What building one result's JS value came to.
+enum class Built { Value, Failed, EnvGone };
+
+// The JS value of a finished task's result. Failed: `error` says why, nothing pending.
+// EnvGone: the environment is being torn down; nothing more may be asked of it.
+Built result_value(napi_env env, Task& t, napi_value* out, std::string& error) {
+  corepool_result_kind kind = t.kernel->result;
+  napi_status st;
+  if (t.items > 1 && (kind == COREPOOL_RESULT_NUMBER || kind == COREPOOL_RESULT_BOOL)) {
+    // Scalar results of a chunk travel as one Float64Array, not one JS value each.
+    void* data = nullptr;
+    napi_value ab;
+    st = napi_create_arraybuffer(env, size_t(t.items) * sizeof(double), &data, &ab);
+    if (st == napi_ok) st = napi_create_typedarray(env, napi_float64_array, t.items, ab, 0, out);
+    if (st == napi_ok) {
+      double* values = static_cast<double*>(data);
+      const corepool_result* results = t.results();
+      if (kind == COREPOOL_RESULT_NUMBER)
+        for (uint32_t k = 0; k < t.items; ++k) values[k] = results[k].number;
+      else
+        for (uint32_t k = 0; k < t.items; ++k) values[k] = results[k].boolean ? 1 : 0;
+    }
+  } else if (t.items > 1) {
+    st = napi_create_array_with_length(env, t.items, out);
+    for (uint32_t k = 0; st == napi_ok && k < t.items; ++k) {
+      napi_value item;
+      st = result_to_js(env, kind, t.results()[k], &item);
+      if (st == napi_ok) st = napi_set_element(env, *out, k, item);
+    }
+  } else {
+    st = result_to_js(env, kind, t.inline_result, out);
+  }
+  if (st == napi_ok) return Built::Value;
+  if (!env_can_run_js(env)) return Built::EnvGone;
+  std::string why = take_exception_message(env);
+  error = "the result could not be converted to a JS value" +
+          (why.empty() ? "" : " (" + why + ")");
+  return Built::Failed;
+}
+
+}  // namespace
+
+// Raw N-API throughout: a worker thread can be terminated at any moment, from another
+// thread, and from then on every call that could run JS fails. node-addon-api's helpers
+// abort the process on such a failure; here each one is a status: the batch is dropped
+// and the pool stopped (DESIGN: a torn-down environment is never called into).
 void PoolObject::on_completions(std::vector<std::unique_ptr<Task>>& done) {
   if (closed_) return;
-  Napi::Env env = env_;
-  Napi::HandleScope scope(env);
+  napi_env env = env_;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return close_now();
+  bool env_gone = false;
   size_t i = 0;
-  while (i < done.size()) {
-    Napi::Array objects = Napi::Array::New(env);
+  while (i < done.size() && !env_gone) {
+    napi_value objects;
+    if (napi_create_array(env, &objects) != napi_ok) { env_gone = true; break; }
     uint32_t object_count = 0;
     uint32_t n = 0;
-    for (; i < done.size() && n < record_capacity_; ++i, ++n) {
+    // A value that is not a number travels in `objects`; the record holds its index.
+    auto pass_object = [&](double* r, napi_value v) {
+      r[2] = object_count;
+      if (napi_set_element(env, objects, object_count++, v) != napi_ok) env_gone = true;
+    };
+    auto pass_string = [&](double* r, const std::string& text) {
+      napi_value v;
+      if (napi_create_string_utf8(env, text.data(), text.size(), &v) != napi_ok) env_gone = true;
+      else pass_object(r, v);
+    };
+    for (; i < done.size() && n < record_capacity_ && !env_gone; ++i, ++n) {
       Task& t = *done[i];
       double* r = records_ + size_t(n) * kCompletionFields;
-      // A value that is not a number travels in `objects`; the record holds its index.
-      auto pass_object = [&](napi_value v) {
-        r[2] = object_count;
-        objects.Set(object_count++, v);
-      };
       r[0] = t.id;
       r[1] = double(int(t.status));
       r[2] = 0;
@@ -355,50 +451,56 @@ void PoolObject::on_completions(std::vector<std::unique_ptr<Task>>& done) {
         corepool_result_kind kind = t.kernel->result;
         if (t.items > 1 && kind == COREPOOL_RESULT_UNDEFINED) {
           r[2] = t.items;  // nothing to carry but how many
-        } else if (t.items > 1 && (kind == COREPOOL_RESULT_NUMBER || kind == COREPOOL_RESULT_BOOL)) {
-          // Scalar results of a chunk travel as one Float64Array, not one JS value each.
-          Napi::Float64Array values = Napi::Float64Array::New(env, t.items);
-          double* out = values.Data();
-          const corepool_result* results = t.results();
-          if (kind == COREPOOL_RESULT_NUMBER)
-            for (uint32_t k = 0; k < t.items; ++k) out[k] = results[k].number;
-          else
-            for (uint32_t k = 0; k < t.items; ++k) out[k] = results[k].boolean ? 1 : 0;
-          pass_object(values);
-        } else if (t.items > 1) {
-          Napi::Array values = Napi::Array::New(env, t.items);
-          for (uint32_t k = 0; k < t.items; ++k)
-            values.Set(k, result_to_js(env, kind, t.results()[k]));
-          pass_object(values);
-        } else if (kind == COREPOOL_RESULT_NUMBER) {
+        } else if (t.items == 1 && kind == COREPOOL_RESULT_NUMBER) {
           r[2] = t.inline_result.number;
-        } else if (kind == COREPOOL_RESULT_BOOL) {
+        } else if (t.items == 1 && kind == COREPOOL_RESULT_BOOL) {
           r[2] = t.inline_result.boolean ? 1 : 0;
-        } else if (kind != COREPOOL_RESULT_UNDEFINED) {
-          pass_object(result_to_js(env, kind, t.inline_result));
+        } else if (t.items > 1 || kind != COREPOOL_RESULT_UNDEFINED) {
+          napi_value v;
+          std::string error;
+          Built built = result_value(env, t, &v, error);
+          if (built == Built::Value) {
+            pass_object(r, v);
+          } else if (built == Built::Failed) {
+            // One result the host cannot build fails its own Future, not the batch.
+            r[1] = double(int(TaskStatus::Error));
+            pass_string(r, error);
+          } else {
+            env_gone = true;
+          }
         }
       } else if (t.status == TaskStatus::Error) {
-        pass_object(Napi::String::New(env, t.error));
+        pass_string(r, t.error);
       }
       if (t.id < slots_.size() && slots_[t.id].task == &t) release_slot(t.id);
     }
+    if (env_gone) break;
     for (size_t k = i - n; k < i; ++k) done[k].reset();
     // Settle this batch before the loop count drops to zero, so that the callback is
     // still strongly held while it runs.
-    Napi::Function fn = on_complete_.Value();
-    if (!fn.IsEmpty() && fn.IsFunction()) {
-      napi_value argv[2] = {Napi::Number::New(env, n), objects};
-      napi_value result;
-      napi_status st = napi_make_callback(env, *async_context_, env.Global(), fn, 2, argv, &result);
-      if (st == napi_pending_exception) {
-        napi_value err;
-        napi_get_and_clear_last_exception(env, &err);
-        napi_fatal_exception(env, err);
-      }
+    napi_value fn = nullptr, global = nullptr, count = nullptr, result = nullptr;
+    if (napi_get_reference_value(env, on_complete_, &fn) != napi_ok || fn == nullptr ||
+        napi_get_global(env, &global) != napi_ok ||
+        napi_create_uint32(env, n, &count) != napi_ok) {
+      env_gone = true;
+      break;
+    }
+    napi_value argv[2] = {count, objects};
+    napi_status st = napi_make_callback(env, *async_context_, global, fn, 2, argv, &result);
+    if (st != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      // A failed call with no exception: the environment began its teardown meanwhile.
+      if (!pending) { env_gone = true; break; }
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err);
     }
     set_inflight(-int64_t(n));
-    if (closed_) return;
+    if (closed_) break;
   }
+  napi_close_handle_scope(env, scope);
+  if (env_gone) close_now();  // drops the rest of `done` with the queue
 }
 
 }  // namespace corepool
