@@ -25,7 +25,8 @@ const USAGE = `usage: corepool bench [--quick] [--workers 1,2,4] [--filter term,
   --json       print the JSON result on stdout (progress still goes to stderr)
   --out        results directory (default: bench/results in the repository,
                ./corepool-bench-results elsewhere); --no-write to write nothing
-  optional peers: npm install --save-dev piscina tinypool p-limit`;
+  optional peers: npm install --save-dev piscina tinypool p-limit
+       corepool worker --redis URL --queue NAME [...]   (serves a QueuePool queue; --help)`;
 
 function parseWorkers(value: string | undefined, cores: number): number[] {
   if (value === undefined) return [...new Set([...Array.from({ length: cores }, (_, i) => i + 1), cores * 2])];
@@ -83,6 +84,11 @@ async function main(): Promise<number> {
     case 'tiny':
       await runTiny(parseTinyArgs(rest));
       return 0;
+    case 'worker': {
+      // Serves a QueuePool queue (lib/queue/cli.ts); loads bullmq only here.
+      const { runWorkerCommand } = require(fromSource ? '../lib/queue/cli' : '../queue/cli') as typeof import('../lib/queue/cli');
+      return runWorkerCommand(rest);
+    }
     case undefined:
     case 'help':
     case '--help':
