@@ -12,6 +12,7 @@
 //                              order of every platform Node supports in practice)
 //   { o: { key: value } }      plain object (prototype Object.prototype or null)
 import { describe } from '../future';
+import { isDetached } from '../kernel';
 
 /** What `encode` produces and `decode` reads: JSON-safe. */
 export type Wire = number | string | boolean | null | Wire[] | { [tag: string]: unknown };
@@ -104,8 +105,8 @@ function encodeAt(value: unknown, path: string, depth: number, seen: Set<object>
 function encodeView(view: ArrayBufferView, path: string): Wire {
   const type = view.constructor.name === 'Buffer' ? 'Uint8Array' : view.constructor.name;
   if (!Object.hasOwn(TYPED, type)) throw new EncodeError(path, `a ${view.constructor.name}`);
-  const buffer = view.buffer as ArrayBuffer & { detached?: boolean };
-  if (buffer.detached === true) throw new EncodeError(path, 'a view of a detached ArrayBuffer');
+  const buffer = view.buffer as ArrayBuffer;
+  if (isDetached(buffer)) throw new EncodeError(path, 'a view of a detached ArrayBuffer');
   // Copied as it is now: a SharedArrayBuffer or resizable buffer arrives as a plain copy.
   return { t: type, d: Buffer.from(buffer, view.byteOffset, view.byteLength).toString('base64') };
 }

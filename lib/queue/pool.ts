@@ -92,7 +92,7 @@ export interface QueuePoolStats {
 export interface RemoteTask<A extends readonly unknown[], R> {
   readonly name: string;
   /** @internal phantom types */
-  readonly _types?: (args: A) => R;
+  readonly _types?: { args: A; result: R };
 }
 
 /** What QueuePool runs: a native kernel (built-in or from loadKernels), a named task. */
@@ -201,6 +201,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
     const resolved: ResolvedTask = resolveTask(task);
     const { kind, name } = resolved;
     const kernel: Kernel<readonly unknown[], unknown> | undefined = resolved.kernel;
+    if (this.#shuttingDown) throw new PoolShutdownError(`cannot submit to QueuePool '${this.queue}': it was shut down`);
     if (items === null || typeof items !== 'object' || (!(Symbol.iterator in items) && !(Symbol.asyncIterator in items))) {
       throw new TypeError(`map: items must be an Iterable or AsyncIterable, got ${describe(items)}`);
     }
@@ -376,6 +377,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
       bull.on('error', onError);
       this.#bull = bull;
       const last = (await control.xrevrange(`${this.prefix}:${this.queue}:events`, '+', '-', 'COUNT', 1)) as [string, string[]][];
+      if (this.#closed !== undefined) throw new PoolShutdownError(`QueuePool '${this.queue}' was shut down`);
       const events = new QueueEvents(this.queue, {
         connection: { ...this.#connection },
         prefix: this.prefix,
@@ -545,13 +547,24 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
   #close(): Promise<void> {
     this.#closed ??= (async () => {
       if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
-      if (this.#started === undefined) return;
-      await this.#started.catch(() => undefined);
-      await Promise.allSettled([this.#events?.close(), this.#bull?.close()]);
+      // Not awaiting #started: with Redis away it never ends. Disconnecting the control
+      // connection fails a start still on its way, which then creates nothing more.
       this.#control?.disconnect();
+      await Promise.all([this.#events, this.#bull].map((c) => c && closeWithin(c, 2000)));
     })();
     return this.#closed;
   }
+}
+
+/** BullMQ's close() waits for Redis; with Redis away, give up and drop the sockets. */
+async function closeWithin(c: Queue | QueueEvents, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([c.close().catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') await c.disconnect().catch(() => undefined);
 }
 
 interface ResolvedTask {
