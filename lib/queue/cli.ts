@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { loadKernels } from '../custom-kernels';
-import { NativePool } from '../native-pool';
+import { loadKernels } from '../native/custom-kernels';
+import { NativePool } from '../native/pool';
 import { serve, ServeOptions } from './server';
 
 export const WORKER_USAGE = `usage: corepool worker --redis URL --queue NAME [--module tasks.js] [--kernels addon.node]

@@ -11,8 +11,8 @@
 //   { t: 'Float64Array', d }   typed array: its bytes in base64, little-endian (the byte
 //                              order of every platform Node supports in practice)
 //   { o: { key: value } }      plain object (prototype Object.prototype or null)
-import { describe } from '../future';
-import { isDetached } from '../kernel';
+import { describe } from '../core/validate';
+import { isDetached } from '../native/kernel';
 
 /** What `encode` produces and `decode` reads: JSON-safe. */
 export type Wire = number | string | boolean | null | Wire[] | { [tag: string]: unknown };

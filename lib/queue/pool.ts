@@ -18,26 +18,17 @@
 // - Events missed (a reconnect beyond the stream's length, a restart) are caught by a
 //   periodic sweep that reads the jobs' own hashes; a job gone from Redis is JobLostError.
 import { randomBytes } from 'node:crypto';
-import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-import { JobLostError, KernelError, PoolShutdownError, QueueUnavailableError, RemoteTaskError, TimeoutError } from '../errors';
-import {
-  checkCount,
-  checkOptions,
-  checkShutdownOptions,
-  checkSubmitOptions,
-  Executor,
-  linkSignal,
-  MapOptions,
-  NO_ARGS,
-  orderedMap,
-  ShutdownOptions,
-  SubmitOptions,
-} from '../executor';
-import { checkTimeout, describe, Future, FutureOwner } from '../future';
-import { Kernel } from '../kernel';
+import { JobLostError, KernelError, PoolShutdownError, QueueUnavailableError, RemoteTaskError, TimeoutError } from '../core/errors';
+import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
+import { Future, FutureOwner } from '../core/future';
+import { linkSignal } from '../core/link-signal';
+import { orderedMap } from '../core/map';
+import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
+import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, checkTimeout, describe, NO_ARGS } from '../core/validate';
+import { Kernel } from '../native/kernel';
 import { decode, encode, Wire } from './codec';
 import {
   cancelChannel,
@@ -64,28 +55,24 @@ export interface QueuePoolOptions {
   /** Most ms a submit waits for Redis to take its job before its Future fails with
    * QueueUnavailableError. Default 10000: a Redis restart shorter than that loses nothing. */
   enqueueTimeout?: number;
+  /** For messages and stats. Default: the queue's name. */
+  name?: string;
   /** How long finished jobs stay in Redis, in seconds (BullMQ removeOnComplete/Fail age).
    * The sweep that catches missed events reads them. Default 3600. */
   keepFinished?: number;
 }
 
-export interface QueuePoolStats {
+/** stats(): `active` are jobs a worker reported running, `queued` the others in flight;
+ * `queueWait` is submit -> a worker started it, `runTime` start -> settled here (ns). */
+export interface QueuePoolStats extends CommonStats {
   queue: string;
-  /** Submitted and not yet settled. */
+  /** Submitted and not yet settled (active + queued). */
   inFlight: number;
-  /** Of those, reported running by a worker. */
-  running: number;
   submitted: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  timedOut: number;
   /** Jobs taken again after a worker stalled (was killed, or blocked its event loop). */
   stalled: number;
   /** Futures failed with JobLostError. */
   lost: number;
-  /** Time from submit to settling, in nanoseconds. */
-  roundTrip: RecordableHistogram;
 }
 
 /** A task a worker knows by name: an export of the module it was started with. */
@@ -118,6 +105,7 @@ interface Entry {
   submittedAt: number;
   sent: boolean;
   running: boolean;
+  startedAt: number; // performance.now() at the 'active' event, -1 before
   timer: NodeJS.Timeout | undefined;
   missing: number; // sweeps in a row that found no job hash
 }
@@ -139,16 +127,15 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
   #control: Redis | undefined;
   #lastError: Error | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
-  #shuttingDown = false;
+  readonly #core: PoolCore;
   #closed: Promise<void> | undefined;
-  #idleWaiters: (() => void)[] = [];
-  #counters = { submitted: 0, completed: 0, failed: 0, cancelled: 0, timedOut: 0, stalled: 0, lost: 0 };
-  readonly #roundTrip = createHistogram();
+  #counters = { submitted: 0, stalled: 0, lost: 0 };
 
   constructor(options: QueuePoolOptions) {
-    checkOptions(options, ['queue', 'connection', 'prefix', 'enqueueTimeout', 'keepFinished'], 'QueuePool');
+    checkOptions(options, ['queue', 'connection', 'prefix', 'enqueueTimeout', 'keepFinished', 'name'], 'QueuePool');
     if (options === undefined) throw new TypeError('QueuePool: options { queue, connection } are required');
     this.queue = checkQueueName(options.queue, 'QueuePool');
+    this.#core = new PoolCore(options.name, this.queue);
     this.#connection = connectionOptions(options.connection, 'QueuePool');
     const prefix = options.prefix ?? 'bull';
     if (typeof prefix !== 'string' || prefix.length === 0) throw new TypeError(`QueuePool: prefix must be a non-empty string, got ${describe(prefix)}`);
@@ -178,13 +165,9 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
     if (!Array.isArray(args)) throw new TypeError(`${name}: args must be an array, got ${describe(args)}`);
     if (kernel !== undefined) validateArgs(kernel, args);
     const opts = checkSubmitOptions(options);
-    if (this.#shuttingDown) throw new PoolShutdownError(`cannot submit to QueuePool '${this.queue}': it was shut down`);
+    this.#core.checkOpen();
     const encoded = (args as readonly unknown[]).map((v, i) => encode(v, `${name}: args[${i}]`));
-    if (opts.signal?.aborted) {
-      const f = new Future<ResultOf<T>>(name);
-      f._setCancelled();
-      return f;
-    }
+    if (opts.signal?.aborted) return this.#core.cancelledAtSubmit<ResultOf<T>>(name);
     const data: JobData = { v: PROTOCOL, k: kind, t: name, a: encoded };
     if (opts.timeout !== undefined && opts.timeout !== Infinity) data.d = Date.now() + opts.timeout;
     if (opts.runTimeout !== undefined && opts.runTimeout !== Infinity) data.r = opts.runTimeout;
@@ -201,10 +184,8 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
     const resolved: ResolvedTask = resolveTask(task);
     const { kind, name } = resolved;
     const kernel: Kernel<readonly unknown[], unknown> | undefined = resolved.kernel;
-    if (this.#shuttingDown) throw new PoolShutdownError(`cannot submit to QueuePool '${this.queue}': it was shut down`);
-    if (items === null || typeof items !== 'object' || (!(Symbol.iterator in items) && !(Symbol.asyncIterator in items))) {
-      throw new TypeError(`map: items must be an Iterable or AsyncIterable, got ${describe(items)}`);
-    }
+    this.#core.checkOpen();
+    checkItems(items);
     let index = 0;
     const toArgs = (item: unknown): Wire => {
       const where = `${name}: item ${index++}`;
@@ -216,7 +197,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
       return encode(item, where);
     };
     const submitChunk = (chunk: Wire[], timeout: number | undefined): Future<ResultOf<T>[]> => {
-      if (this.#shuttingDown) throw new PoolShutdownError(`cannot submit to QueuePool '${this.queue}': it was shut down`);
+      this.#core.checkOpen();
       const data: JobData = { v: PROTOCOL, k: kind, t: name, m: chunk };
       if (timeout !== undefined && timeout !== Infinity) data.d = Date.now() + timeout;
       return this.#enqueue(name, kernel, data, true) as Future<ResultOf<T>[]>;
@@ -231,11 +212,11 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
     const opts = checkShutdownOptions(options);
-    this.#shuttingDown = true;
+    this.#core.beginShutdown();
     if (opts.cancelFutures || opts.cancelRunning) {
       for (const entry of [...this.#entries.values()]) if (opts.cancelRunning || !entry.running) entry.future.cancel();
     }
-    const idle = this.#whenIdle().then(() => this.#close());
+    const idle = this.#core.whenIdle(this.#entries.size).then(() => this.#close());
     return opts.wait ? idle : Promise.resolve();
   }
 
@@ -244,13 +225,14 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
   }
 
   get isShutdown(): boolean {
-    return this.#shuttingDown;
+    return this.#core.shuttingDown;
   }
 
   stats(): QueuePoolStats {
     let running = 0;
     for (const e of this.#entries.values()) if (e.running) running++;
-    return { queue: this.queue, inFlight: this.#entries.size, running, ...this.#counters, roundTrip: this.#roundTrip };
+    const inFlight = this.#entries.size;
+    return { ...this.#core.commonStats(running, inFlight - running), queue: this.queue, inFlight, ...this.#counters };
   }
 
   /** Worker processes connected to this queue now (BullMQ's CLIENT LIST). */
@@ -296,6 +278,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
       submittedAt: performance.now(),
       sent: false,
       running: false,
+      startedAt: -1,
       timer: undefined,
       missing: 0,
     };
@@ -388,7 +371,9 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
       events.on('failed', ({ jobId, failedReason }) => this.#onFailed(jobId, failedReason));
       events.on('active', ({ jobId }) => {
         const e = this.#own(jobId);
-        if (e !== undefined) e.running = true;
+        if (e === undefined) return;
+        e.running = true;
+        e.startedAt = performance.now();
       });
       events.on('stalled', ({ jobId }) => {
         const e = this.#own(jobId);
@@ -522,26 +507,22 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
     if (this.#entries.get(entry.future._key) !== entry) return;
     this.#entries.delete(entry.future._key);
     if (entry.timer !== undefined) clearTimeout(entry.timer);
-    this.#roundTrip.record(Math.max(1, Math.round((performance.now() - entry.submittedAt) * 1e6)));
+    if (entry.startedAt >= 0) this.#core.recordTimes((entry.startedAt - entry.submittedAt) * 1e6, (performance.now() - entry.startedAt) * 1e6);
     const f = entry.future;
+    const counters = this.#core.counters;
     if (f.cancelRequested || how === 'cancelled') {
-      this.#counters.cancelled++;
+      counters.cancelled++;
       f._setCancelled();
     } else if (how === 'ok') {
-      this.#counters.completed++;
+      counters.completed++;
       f._setResult(value);
     } else {
-      if (how === 'timeout') this.#counters.timedOut++;
+      if (how === 'timeout') counters.timedOut++;
       else if (how === 'lost') this.#counters.lost++;
-      else this.#counters.failed++;
+      else counters.failed++;
       f._setException(value as Error);
     }
-    if (this.#entries.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-  }
-
-  #whenIdle(): Promise<void> {
-    if (this.#entries.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    if (this.#entries.size === 0) this.#core.notifyIdle();
   }
 
   #close(): Promise<void> {

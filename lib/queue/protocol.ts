@@ -1,7 +1,7 @@
 // What a QueuePool client and a corepool worker agree on: the job's data, how an
 // outcome other than a result travels (BullMQ's failedReason), the Redis names of the
 // cancel channel and keys, and the connection option. Nothing here loads bullmq.
-import { describe } from '../future';
+import { describe } from '../core/validate';
 import type { Wire } from './codec';
 
 /** The version of the job layout below; a worker refuses jobs of another. */

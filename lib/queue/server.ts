@@ -9,13 +9,12 @@ import * as os from 'node:os';
 import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-import { CancelledError, KernelError, TimeoutError } from '../errors';
-import { checkCount, checkOptions } from '../executor';
-import { checkTimeout, describe } from '../future';
-import { IoPool, IoPoolStats, IoTask } from '../io-pool';
-import { Kernel } from '../kernel';
-import { kernels as builtins } from '../kernels';
-import { NativePool, PoolStats } from '../native-pool';
+import { CancelledError, KernelError, TimeoutError } from '../core/errors';
+import { checkCount, checkOptions, checkTimeout, describe } from '../core/validate';
+import { IoPool, IoPoolStats, IoTask } from '../io/pool';
+import { Kernel } from '../native/kernel';
+import { kernels as builtins } from '../native/kernels';
+import { NativePool, PoolStats } from '../native/pool';
 import { decode, encode } from './codec';
 import { validateArgs } from './pool';
 import {

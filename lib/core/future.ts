@@ -5,6 +5,7 @@
 // reported as a process warning instead (asyncio's "exception was never retrieved").
 
 import { CancelledError, TimeoutError } from './errors';
+import { checkTimeout, describe } from './validate';
 
 export type FutureState = 'PENDING' | 'RUNNING' | 'FINISHED' | 'CANCELLED';
 
@@ -56,25 +57,6 @@ const unretrieved = new FinalizationRegistry<{ task: string; message: string }>(
     { type: 'CorepoolWarning', code: 'COREPOOL_UNRETRIEVED_EXCEPTION' },
   );
 });
-
-export function checkTimeout(timeout: unknown, name = 'timeout'): number | undefined {
-  if (timeout === undefined) return undefined;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
-    throw new TypeError(`${name} must be a number of milliseconds, got ${describe(timeout)}`);
-  }
-  if (timeout < 0) throw new RangeError(`${name} must be >= 0, got ${timeout}`);
-  return timeout;
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-    return `${typeof value} ${String(value)}`;
-  }
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
-  return typeof value;
-}
 
 export class Future<T> implements PromiseLike<T> {
   /** A name for messages and warnings: the kernel or function the task runs. */

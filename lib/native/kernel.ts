@@ -3,7 +3,7 @@
 // queued, encodes them for the batched submission, and runs the kernel synchronously
 // on the calling thread when asked (runSync).
 import { ArgKind, binding, RawArgSpec, RawKernel, ResultKind } from './binding';
-import { describe } from './future';
+import { describe } from '../core/validate';
 
 /** A rule over all arguments (e.g. lo <= hi); returns an error to throw, or undefined. */
 export type ArgsRule = (args: readonly unknown[]) => Error | undefined;

@@ -2,7 +2,7 @@
 // the times of the last `count` starts in a ring; a start is allowed once the oldest of
 // them has left the window. Exact over every window (a fixed-window counter lets 2x
 // through around a window edge), and O(1) per start.
-import { describe } from './future';
+import { describe } from '../core/validate';
 
 export interface RateLimit {
   /** Most task starts (attempts, retries included) in any window of `intervalMs`. */

@@ -44,6 +44,17 @@ export class KernelError extends CorepoolError {
   }
 }
 
+/** A task failed on every attempt: `.errors` holds each attempt's error in order, `.cause` the last. */
+export class RetryError extends CorepoolError {
+  override name = 'RetryError';
+  readonly errors: Error[];
+  constructor(task: string, errors: Error[]) {
+    const last = errors[errors.length - 1];
+    super(`task '${task}' failed after ${errors.length} attempts; last: ${last?.message ?? 'unknown'}`, { cause: last });
+    this.errors = errors;
+  }
+}
+
 /** QueuePool: Redis could not be reached to enqueue the task within `enqueueTimeout`. */
 export class QueueUnavailableError extends CorepoolError {
   override name = 'QueueUnavailableError';

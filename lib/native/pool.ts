@@ -2,24 +2,15 @@
 // JS and sent to the native side in one call per tick (or per full batch);
 // completions come back in batches through one JS call. Futures settle from there.
 import * as os from 'node:os';
-import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
 
 import { binding, COMPLETION_FIELDS as RECORD_FIELDS, RawLockStats, RawPool, ResultKind, Status, SUBMIT_HEADER as HEADER } from './binding';
-import { KernelError, PoolShutdownError, QueueFullError, TimeoutError } from './errors';
-import {
-  checkCount,
-  checkOptions,
-  checkShutdownOptions,
-  checkSubmitOptions,
-  Executor,
-  linkSignal,
-  MapOptions,
-  orderedMap,
-  ShutdownOptions,
-  SubmitOptions,
-  NO_ARGS,
-} from './executor';
-import { describe, Future, FutureOwner, resolveWithFuture } from './future';
+import { KernelError, QueueFullError, TimeoutError } from '../core/errors';
+import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
+import { Future, FutureOwner } from '../core/future';
+import { linkSignal } from '../core/link-signal';
+import { orderedMap } from '../core/map';
+import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
+import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, describe, NO_ARGS } from '../core/validate';
 import { registerLockPool } from './global-lock';
 import { Kernel } from './kernel';
 
@@ -43,19 +34,8 @@ export interface NativePoolOptions {
   globalLock?: boolean | GlobalLockOptions;
 }
 
-export interface PoolStats {
-  name: string;
+export interface PoolStats extends CommonStats {
   workers: number;
-  active: number;
-  queued: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  timedOut: number;
-  /** Time tasks waited in the queue, in nanoseconds. */
-  queueWait: RecordableHistogram;
-  /** Time tasks ran, in nanoseconds. */
-  runTime: RecordableHistogram;
 }
 
 type AnyKernel = Kernel<readonly unknown[], unknown>;
@@ -82,7 +62,6 @@ const CHUNK = 1; // several items: results come back together (see chunkResults)
 const WRAP = 2; // a chunk of one item: the native side returns it like a plain task's
 
 export class NativePool implements Executor<AnyKernel>, FutureOwner {
-  readonly name: string;
   readonly maxWorkers: number;
   readonly maxQueue: number;
   readonly onFull: OnFull;
@@ -106,17 +85,13 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   private batchCount = 0;
   private flushScheduled = false;
   private closed = false;
-  private shuttingDown = false;
-  private idleWaiters: (() => void)[] = [];
-  private roomWaiters: (() => void)[] = [];
+  private readonly core: PoolCore;
   private readonly createdAt = performance.now();
   private runNsTotal = 0;
-  private counters = { completed: 0, failed: 0, cancelled: 0, timedOut: 0 };
-  private readonly queueWait = createHistogram();
-  private readonly runTime = createHistogram();
 
   constructor(options: NativePoolOptions = {}) {
     checkOptions(options, ['maxWorkers', 'maxQueue', 'onFull', 'name', 'globalLock'], 'NativePool');
+    this.core = new PoolCore(options.name, 'corepool');
     this.maxWorkers = checkCount(options.maxWorkers, 'maxWorkers', 1, os.availableParallelism());
     if (this.maxWorkers > 1024) throw new RangeError(`maxWorkers must be <= 1024, got ${this.maxWorkers}`);
     this.maxQueue = checkCount(options.maxQueue, 'maxQueue', 0, Infinity);
@@ -125,12 +100,9 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       throw new TypeError(`onFull must be 'reject', 'callerRuns' or 'discardOldest', got ${describe(onFull)}`);
     }
     this.onFull = onFull;
-    const name = options.name ?? 'corepool';
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`name must be a non-empty string, got ${describe(name)}`);
-    this.name = name;
     this.globalLock = parseGlobalLock(options.globalLock);
     const lockMode = this.globalLock === false ? -1 : this.globalLock === 'legacy' ? 1 : 0;
-    this.raw = new binding.NativePoolBinding(this.maxWorkers, name, lockMode, this.onComplete, this.records);
+    this.raw = new binding.NativePoolBinding(this.maxWorkers, this.core.name, lockMode, this.onComplete, this.records);
     if (this.globalLock !== false) registerLockPool(this);
   }
 
@@ -139,12 +111,8 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     checkKernel(kernel);
     kernel.validate(args);
     const opts = checkSubmitOptions(options);
-    if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
-    if (opts.signal?.aborted) {
-      const f = new Future<ResultOf<K>>(kernel.name);
-      f._setCancelled();
-      return f;
-    }
+    this.core.checkOpen();
+    if (opts.signal?.aborted) return this.core.cancelledAtSubmit(kernel.name);
     if (this.queueFull()) {
       const early = this.onQueueFull(kernel, args);
       if (early !== undefined) return early as Future<ResultOf<K>>;
@@ -162,21 +130,10 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     checkKernel(kernel);
     kernel.validate(args);
     checkSubmitOptions(options);
-    if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
-    return new Promise<Future<ResultOf<K>>>((resolve, reject) => {
-      const attempt = (): void => {
-        if (!this.shuttingDown && this.queueFull()) {
-          this.roomWaiters.push(attempt);
-          return;
-        }
-        try {
-          resolveWithFuture(resolve, this.submit(kernel, args, options));
-        } catch (error) {
-          reject(error);
-        }
-      };
-      attempt();
-    });
+    return this.core.submitWhenReady(
+      () => this.queueFull(),
+      () => this.submit(kernel, args, options),
+    );
   }
 
   /**
@@ -186,9 +143,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
    */
   map<K extends AnyKernel>(kernel: K, items: Iterable<unknown> | AsyncIterable<unknown>, options?: MapOptions): AsyncIterableIterator<ResultOf<K>> {
     checkKernel(kernel);
-    if (items === null || typeof items !== 'object' || (!(Symbol.iterator in items) && !(Symbol.asyncIterator in items))) {
-      throw new TypeError(`map: items must be an Iterable or AsyncIterable, got ${describe(items)}`);
-    }
+    checkItems(items);
     // A one-argument kernel's items travel as bare values: no array per item.
     const toArgs =
       kernel.arity === 1
@@ -203,7 +158,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
             return args;
           };
     const submitChunk = (chunk: unknown[], timeout: number | undefined): Future<ResultOf<K>[]> => {
-      if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
+      this.core.checkOpen();
       return this.enqueue(kernel, undefined, chunk, timeout, undefined) as Future<ResultOf<K>[]>;
     };
     return orderedMap(toArgs, submitChunk, items, options, this.maxWorkers);
@@ -216,7 +171,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
     const opts = checkShutdownOptions(options);
-    this.shuttingDown = true;
+    this.core.beginShutdown();
     const cancelQueued = (opts.cancelFutures || opts.cancelRunning) && !this.closed;
     if (cancelQueued) {
       // Not yet sent: cancelled here, before a worker could pick any of them up.
@@ -229,9 +184,8 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     if (cancelQueued && !this.closed) for (const id of this.raw.cancelQueued()) this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
     // Running tasks stop at their next checkpoint and come back CANCELLED.
     if (opts.cancelRunning && !this.closed) this.raw.cancelRunning();
-    for (const wake of this.roomWaiters.splice(0)) wake();
     if (!this.closed) this.raw.requestStop();
-    const idle = this.whenIdle();
+    const idle = this.core.whenIdle(this.inflight);
     this.closeIfIdle();
     return opts.wait ? idle : Promise.resolve();
   }
@@ -242,20 +196,16 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
 
   /** True after shutdown(). */
   get isShutdown(): boolean {
-    return this.shuttingDown;
+    return this.core.shuttingDown;
+  }
+
+  get name(): string {
+    return this.core.name;
   }
 
   stats(): PoolStats {
     const [queued, active] = this.closed ? [0, 0] : this.raw.counts();
-    return {
-      name: this.name,
-      workers: this.maxWorkers,
-      active,
-      queued: queued + this.batchCount,
-      ...this.counters,
-      queueWait: this.queueWait,
-      runTime: this.runTime,
-    };
+    return { ...this.core.commonStats(active, queued + this.batchCount), workers: this.maxWorkers };
   }
 
   /** Share of the workers' time spent running tasks since the pool was created, 0..1. */
@@ -413,9 +363,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
       const o = i * COMPLETION_FIELDS;
       this.finishSlot(r[o]!, r[o + 1]!, r[o + 2]!, objects, r[o + 3]!, r[o + 4]!);
     }
-    if (this.roomWaiters.length > 0) {
-      for (const wake of this.roomWaiters.splice(0)) wake();
-    }
+    this.core.wakeRoomWaiters();
   };
 
   /** Settles slot `id`. `value` is the number, boolean or index into `objects` that the
@@ -432,13 +380,12 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     if (this.inflight === 0) this.onIdle();
     if (runNs > 0) {
       this.runNsTotal += runNs;
-      this.runTime.record(Math.max(1, Math.round(runNs)));
-      this.queueWait.record(Math.max(1, Math.round(waitNs)));
+      this.core.recordTimes(waitNs, runNs);
     }
     if (future.cancelRequested) status = CANCELLED; // once cancel() said yes, nothing else
     switch (status) {
       case OK: {
-        this.counters.completed++;
+        this.core.counters.completed++;
         const kind = kernel.resultKind;
         const shape = this.slotFlags[id]!;
         let result: unknown;
@@ -454,15 +401,15 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
         return;
       }
       case ERROR:
-        this.counters.failed++;
+        this.core.counters.failed++;
         future._setException(new KernelError(kernel.name, String(objects![value])));
         return;
       case TIMED_OUT:
-        this.counters.timedOut++;
+        this.core.counters.timedOut++;
         future._setException(new TimeoutError(`task '${kernel.name}' passed its deadline`));
         return;
       default:
-        this.counters.cancelled++;
+        this.core.counters.cancelled++;
         future._setCancelled();
     }
   }
@@ -507,18 +454,13 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     return this.slotFuture.length - this.freeIds.length;
   }
 
-  private whenIdle(): Promise<void> {
-    if (this.inflight === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-  }
-
   private onIdle(): void {
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    this.core.notifyIdle();
     this.closeIfIdle();
   }
 
   private closeIfIdle(): void {
-    if (this.shuttingDown && this.inflight === 0 && !this.closed) {
+    if (this.core.shuttingDown && this.inflight === 0 && !this.closed) {
       this.closed = true;
       this.raw.close();
     }

@@ -17,26 +17,17 @@
 // - onFull 'callerRuns' is refused: for async work "run it in the caller" can only mean
 //   "start it now beyond the limit", which breaks the one promise of this pool. Use
 //   submitWhenReady() for backpressure instead.
-import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
 
-import { CancelledError, PoolShutdownError, QueueFullError, TimeoutError } from './errors';
-import {
-  checkCount,
-  checkOptions,
-  checkShutdownOptions,
-  checkSubmitOptions,
-  Executor,
-  linkSignal,
-  MapOptions,
-  orderedMap,
-  ShutdownOptions,
-  SubmitOptions,
-  NO_ARGS,
-} from './executor';
-import { describe, Future, FutureOwner, resolveWithFuture } from './future';
+import { CancelledError, QueueFullError, RetryError, TimeoutError } from '../core/errors';
+import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
+import { Future, FutureOwner } from '../core/future';
+import { linkSignal } from '../core/link-signal';
+import { orderedMap } from '../core/map';
+import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
+import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, describe, NO_ARGS } from '../core/validate';
 import { PriorityQueue } from './priority-queue';
 import { checkRateLimit, RateLimit, SlidingWindow } from './rate-limit';
-import { backoffDelay, checkRetryOptions, RetryError, RetryOptions, RetryPolicy } from './retry';
+import { backoffDelay, checkRetryOptions, RetryOptions, RetryPolicy } from './retry';
 
 /**
  * Default maxConcurrency. Python's thread default min(32, cpus + 4) bounds threads, which
@@ -92,26 +83,16 @@ export interface IoSubmitOptions extends SubmitOptions {
   retry?: RetryOptions | false;
 }
 
-export interface IoPoolStats {
-  name: string;
+/** `active` counts children on a borrowed slot; `queued` those waiting for a slot or a
+ * rate-limit token; `queueWait` runs from submit to the first start, `runTime` from there
+ * to the end. */
+export interface IoPoolStats extends CommonStats {
   maxConcurrency: number;
-  /** Tasks running now (children on a borrowed slot included). */
-  active: number;
-  /** Tasks waiting for a slot (or a rate-limit token). */
-  queued: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  timedOut: number;
   /** Retries started or scheduled (attempts after the first). */
   retries: number;
   /** Attempts abandoned by a timeout or cancel that have not settled yet: a leak if it grows. */
   runaway: number;
   paused: boolean;
-  /** Time from submit to the first start, in nanoseconds. */
-  queueWait: RecordableHistogram;
-  /** Time from the first start to the end, in nanoseconds. */
-  runTime: RecordableHistogram;
 }
 
 // Any IoPool task, for the Executor interface and TaskGroup.
@@ -195,7 +176,6 @@ class Context implements TaskContext {
 }
 
 export class IoPool implements Executor<AnyIoTask> {
-  readonly name: string;
   readonly maxConcurrency: number;
   readonly maxQueue: number;
   readonly onFull: IoOnFull;
@@ -212,17 +192,16 @@ export class IoPool implements Executor<AnyIoTask> {
   private paused = false;
   private draining = false;
   private drainScheduled = false;
-  private shuttingDown = false;
   private rateTimer: NodeJS.Timeout | undefined = undefined;
-  private idleWaiters: (() => void)[] = [];
   private emptyWaiters: (() => void)[] = [];
-  private roomWaiters: (() => void)[] = [];
-  private counters = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, retries: 0, runaway: 0 };
-  private readonly queueWait = createHistogram();
-  private readonly runTime = createHistogram();
+  private readonly core: PoolCore;
+  // IoPool's own counters, beside the core's outcome counters.
+  private retries = 0;
+  private runaway = 0;
 
   constructor(options: IoPoolOptions = {}) {
     checkOptions(options, ['maxConcurrency', 'maxQueue', 'onFull', 'rateLimit', 'retry', 'name'], 'IoPool');
+    this.core = new PoolCore(options.name, 'io-pool');
     this.maxConcurrency = checkCount(options.maxConcurrency, 'maxConcurrency', 1, DEFAULT_IO_CONCURRENCY);
     this.maxQueue = checkCount(options.maxQueue, 'maxQueue', 0, Infinity);
     const onFull = options.onFull ?? 'reject';
@@ -235,9 +214,6 @@ export class IoPool implements Executor<AnyIoTask> {
       throw new TypeError(`onFull must be 'reject' or 'discardOldest', got ${describe(onFull)}`);
     }
     this.onFull = onFull;
-    const name = options.name ?? 'io-pool';
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`name must be a non-empty string, got ${describe(name)}`);
-    this.name = name;
     this.rate = checkRateLimit(options.rateLimit);
     this.defaultRetry = checkRetryOptions(options.retry, 'retry');
   }
@@ -250,22 +226,10 @@ export class IoPool implements Executor<AnyIoTask> {
   /** Waits for room in a bounded queue, then submits. Resolves with the Future. */
   submitWhenReady<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Promise<Future<R>> {
     checkTask(task, 'submitWhenReady');
-    if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
-    return new Promise<Future<R>>((resolve, reject) => {
-      const attempt = (): void => {
-        if (this.queueFull() && !this.shuttingDown) {
-          this.roomWaiters.push(attempt);
-          return;
-        }
-        try {
-          // Resolve with the Future itself: a plain resolve would adopt its result.
-          resolveWithFuture(resolve, this.submit(task, args, options));
-        } catch (error) {
-          reject(error);
-        }
-      };
-      attempt();
-    });
+    return this.core.submitWhenReady(
+      () => this.queueFull(),
+      () => this.submit(task, args, options),
+    );
   }
 
   /**
@@ -275,9 +239,7 @@ export class IoPool implements Executor<AnyIoTask> {
    */
   map<T, R>(task: IoTask<[item: T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncIterableIterator<R> {
     checkTask(task, 'map');
-    if (items === null || typeof items !== 'object' || (!(Symbol.iterator in items) && !(Symbol.asyncIterator in items))) {
-      throw new TypeError(`map: items must be an Iterable or AsyncIterable, got ${describe(items)}`);
-    }
+    checkItems(items);
     const fn = task as unknown as (ctx: TaskContext, item: unknown) => R | PromiseLike<R>;
     const name = taskName(task);
     const submitChunk = (chunk: unknown[][], timeout: number | undefined): Future<R[]> => {
@@ -308,8 +270,7 @@ export class IoPool implements Executor<AnyIoTask> {
 
   /** Resolves when nothing is queued, running or waiting to retry. */
   onIdle(): Promise<void> {
-    if (this.live === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    return this.core.whenIdle(this.live);
   }
 
   /** Resolves when the queue is empty (every task has started; some may still run). */
@@ -326,8 +287,7 @@ export class IoPool implements Executor<AnyIoTask> {
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
     const opts = checkShutdownOptions(options);
-    this.shuttingDown = true;
-    for (const wake of this.roomWaiters.splice(0)) wake();
+    this.core.beginShutdown();
     if (opts.cancelFutures || opts.cancelRunning) {
       const victims: TaskRecord[] = [];
       for (let r = this.liveHead; r !== undefined; r = r.next) {
@@ -344,19 +304,20 @@ export class IoPool implements Executor<AnyIoTask> {
   }
 
   get isShutdown(): boolean {
-    return this.shuttingDown;
+    return this.core.shuttingDown;
+  }
+
+  get name(): string {
+    return this.core.name;
   }
 
   stats(): IoPoolStats {
     return {
-      name: this.name,
+      ...this.core.commonStats(this.running, this.queued),
       maxConcurrency: this.maxConcurrency,
-      active: this.running,
-      queued: this.queued,
-      ...this.counters,
+      retries: this.retries,
+      runaway: this.runaway,
       paused: this.paused,
-      queueWait: this.queueWait,
-      runTime: this.runTime,
     };
   }
 
@@ -384,7 +345,7 @@ export class IoPool implements Executor<AnyIoTask> {
       }
       if (options.retry !== undefined) retry = options.retry === false ? undefined : checkRetryOptions(options.retry, 'options.retry');
     }
-    if (this.shuttingDown) throw new PoolShutdownError(`cannot submit to pool '${this.name}': it was shut down`);
+    this.core.checkOpen();
     if (parent !== undefined && parent.state !== RUNNING) parent = undefined;
     if (this.queueFull()) this.onQueueFull();
 
@@ -393,7 +354,7 @@ export class IoPool implements Executor<AnyIoTask> {
     rec.future = future;
     if (signal?.aborted) {
       rec.state = DONE;
-      this.counters.cancelled++;
+      this.core.counters.cancelled++;
       future._setCancelled();
       return future;
     }
@@ -417,7 +378,7 @@ export class IoPool implements Executor<AnyIoTask> {
   /** @internal FutureOwner.cancel of a record. */
   _cancel(rec: TaskRecord): boolean {
     if (rec.state === DONE) return false;
-    this.counters.cancelled++;
+    this.core.counters.cancelled++;
     this.abandon(rec, new CancelledError(`task '${rec.future.task}' was cancelled`));
     rec.future._setCancelled();
     // Not at once: whoever cancels often cancels several (a TaskGroup failing fast,
@@ -543,7 +504,7 @@ export class IoPool implements Executor<AnyIoTask> {
     if (this.rate !== undefined) this.rate.take(now);
     if (attempt === 1) {
       rec.startedAt = now;
-      this.queueWait.record(Math.max(1, Math.round((now - rec.submittedAt) * 1e6)));
+      this.core.queueWait.record(Math.max(1, Math.round((now - rec.submittedAt) * 1e6)));
       if (rec.runTimeout !== undefined && now + rec.runTimeout < rec.deadline) {
         if (rec.timer !== undefined) clearTimeout(rec.timer);
         const ms = rec.runTimeout;
@@ -588,12 +549,12 @@ export class IoPool implements Executor<AnyIoTask> {
 
   private attemptDone(rec: TaskRecord, ctx: Context, value: unknown): void {
     if (rec.ctx !== ctx) {
-      this.counters.runaway--; // an abandoned attempt finally settled
+      this.runaway--; // an abandoned attempt finally settled
       return;
     }
     rec.ctx = undefined;
     this.running--;
-    this.counters.completed++;
+    this.core.counters.completed++;
     this.finish(rec, true);
     rec.future._setResult(value);
     this.drain();
@@ -601,7 +562,7 @@ export class IoPool implements Executor<AnyIoTask> {
 
   private attemptFailed(rec: TaskRecord, ctx: Context, thrown: unknown): void {
     if (rec.ctx !== ctx) {
-      this.counters.runaway--;
+      this.runaway--;
       return;
     }
     rec.ctx = undefined;
@@ -627,7 +588,7 @@ export class IoPool implements Executor<AnyIoTask> {
       }
       if (final === error && rec.errors.length > 1) final = new RetryError(rec.future.task, rec.errors);
     }
-    this.counters.failed++;
+    this.core.counters.failed++;
     this.cancelChildren(rec);
     this.finish(rec, false);
     rec.future._setException(final);
@@ -635,7 +596,7 @@ export class IoPool implements Executor<AnyIoTask> {
   }
 
   private retryLater(rec: TaskRecord, delay: number): void {
-    this.counters.retries++;
+    this.retries++;
     this.cancelChildren(rec); // they belonged to the failed attempt
     this.releaseSlot(rec, false);
     rec.state = BACKOFF;
@@ -652,7 +613,7 @@ export class IoPool implements Executor<AnyIoTask> {
     if (rec.state === DONE) return;
     const options = rec.errors !== undefined ? { cause: new RetryError(rec.future.task, rec.errors) } : undefined;
     const error = new TimeoutError(`task '${rec.future.task}' passed its deadline (${what})`, options);
-    this.counters.timedOut++;
+    this.core.counters.timedOut++;
     this.abandon(rec, error);
     rec.future._setException(error);
     this.drain();
@@ -671,7 +632,7 @@ export class IoPool implements Executor<AnyIoTask> {
       case RUNNING:
         rec.ctx = undefined;
         this.running--;
-        this.counters.runaway++;
+        this.runaway++;
         break;
     }
     // Mark it done first so that the abort listeners see a settled picture.
@@ -701,7 +662,7 @@ export class IoPool implements Executor<AnyIoTask> {
       clearTimeout(rec.timer);
       rec.timer = undefined;
     }
-    if (rec.startedAt >= 0) this.runTime.record(Math.max(1, Math.round((performance.now() - rec.startedAt) * 1e6)));
+    if (rec.startedAt >= 0) this.core.runTime.record(Math.max(1, Math.round((performance.now() - rec.startedAt) * 1e6)));
     this.releaseSlot(rec, succeeded);
     this.lenders.delete(rec);
     rec.children = undefined;
@@ -742,8 +703,8 @@ export class IoPool implements Executor<AnyIoTask> {
 
   private notify(): void {
     if (this.queued === 0 && this.emptyWaiters.length > 0) for (const wake of this.emptyWaiters.splice(0)) wake();
-    if (this.live === 0 && this.idleWaiters.length > 0) for (const wake of this.idleWaiters.splice(0)) wake();
-    if (this.roomWaiters.length > 0 && this.queued < this.maxQueue) for (const wake of this.roomWaiters.splice(0)) wake();
+    if (this.live === 0) this.core.notifyIdle();
+    if (this.queued < this.maxQueue) this.core.wakeRoomWaiters();
   }
 }
 

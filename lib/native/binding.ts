@@ -102,4 +102,4 @@ export interface RawBinding {
   ) => RawPool;
 }
 
-export const binding = nodeGypBuild(path.join(__dirname, '..')) as RawBinding;
+export const binding = nodeGypBuild(path.join(__dirname, '..', '..')) as RawBinding;

@@ -2,11 +2,11 @@
 // behind a Node-API External) into typed Kernel handles that any NativePool can run.
 // The native side checks the table's magic, ABI version and every kernel's schema, so a
 // wrong or stale addon is a TypeError here, never a crash on a pool thread.
-import headerDir = require('./include');
+import headerDir = require('../include');
 import { types } from 'node:util';
 
 import { binding, RawKernel } from './binding';
-import { describe } from './future';
+import { describe } from '../core/validate';
 import { Kernel } from './kernel';
 
 /** The C ABI version this corepool loads (COREPOOL_ABI_VERSION in corepool.h). */

@@ -1,6 +1,7 @@
 // asCompleted and wait: Python's as_completed and wait over Futures of any pool.
 import { TimeoutError } from './errors';
-import { checkTimeout, describe, Future } from './future';
+import { Future } from './future';
+import { checkTimeout, describe } from './validate';
 
 export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED';
 

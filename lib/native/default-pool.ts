@@ -1,7 +1,7 @@
 // A lazily created shared NativePool, for scripts and libraries that do not want to
 // manage one. Own pools are better where isolation matters: a slow job on the shared
 // pool delays everyone else's (the lesson of asyncio's default executor).
-import { NativePool } from './native-pool';
+import { NativePool } from './pool';
 
 let shared: NativePool | undefined;
 

@@ -2,7 +2,8 @@
 // failure cancels the rest; wait() then rejects with it, later failures attached.
 import { CorepoolError } from './errors';
 import { Executor, SubmitOptions } from './executor';
-import { describe, Future } from './future';
+import { Future } from './future';
+import { describe } from './validate';
 
 // Any pool: NativePool, IoPool, or another Executor.
 type AnyExecutor = Pick<Executor<never>, 'submit'>;

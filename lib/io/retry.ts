@@ -1,8 +1,7 @@
 // Retry policy for IoPool tasks (the retrying runner pattern): exponential backoff with
 // jitter, a predicate deciding which errors are worth another attempt, and the error
-// that reports every failed attempt when they run out.
-import { CorepoolError } from './errors';
-import { describe } from './future';
+// (RetryError, in core/errors.ts) that reports every failed attempt when they run out.
+import { describe } from '../core/validate';
 
 export interface RetryOptions {
   /** Attempts after the first. Default 3. */
@@ -30,17 +29,6 @@ export interface RetryPolicy {
   factor: number;
   jitter: number;
   retryOn: ((error: Error, attempt: number) => boolean) | undefined;
-}
-
-/** A task failed on every attempt: `.errors` holds each attempt's error in order, `.cause` the last. */
-export class RetryError extends CorepoolError {
-  override name = 'RetryError';
-  readonly errors: Error[];
-  constructor(task: string, errors: Error[]) {
-    const last = errors[errors.length - 1];
-    super(`task '${task}' failed after ${errors.length} attempts; last: ${last?.message ?? 'unknown'}`, { cause: last });
-    this.errors = errors;
-  }
 }
 
 export function checkRetryOptions(value: unknown, name = 'retry'): RetryPolicy | undefined {

@@ -1,6 +1,6 @@
 // Controls and counters of the process-wide lock that emulates CPython's GIL.
 import { binding, RawLockStats } from './binding';
-import { describe } from './future';
+import { describe } from '../core/validate';
 
 /** sys.setswitchinterval's analogue, in milliseconds (default 5). */
 export function setSwitchInterval(ms: number): void {
