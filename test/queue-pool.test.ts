@@ -9,6 +9,7 @@ import * as path from 'node:path';
 
 import {
   asCompleted,
+  IoPool,
   CancelledError,
   Future,
   KernelError,
@@ -19,6 +20,7 @@ import {
   QueuePool,
   QueueUnavailableError,
   RemoteTaskError,
+  serve,
   TaskGroup,
   TimeoutError,
   wait,
@@ -351,5 +353,61 @@ describe('QueuePool without workers, and with Redis away', function () {
     await qp.shutdown();
     assert.throws(() => qp.submit(kernels.noop, []), PoolShutdownError);
     assert.throws(() => qp.map(kernels.isPrime, [1]), PoolShutdownError);
+  });
+});
+
+describe('serve() as an API, in this process', function () {
+  this.timeout(60_000);
+  let redis: string;
+
+  before(async function () {
+    redis = await redisOrSkip(this);
+  });
+
+  it('runs jobs on the pools it is given, reports health in stats(), and leaves them open at close', async () => {
+    const queue = uniqueQueue('api');
+    const native = new NativePool({ maxWorkers: 1, name: 'api-native' });
+    const io = new IoPool({ maxConcurrency: 4 });
+    const server = await serve({
+      queue,
+      connection: redis,
+      pools: { native, io },
+      tasks: { greet: async (_ctx: unknown, who: string) => `hello ${who}`, notATask: 42 },
+      concurrency: 4,
+    });
+    const qp = new QueuePool({ queue, connection: redis });
+    try {
+      assert.equal(await qp.submit('greet', ['queue']), 'hello queue');
+      assert.equal(await qp.submit(kernels.countPrimes, [0, 1000]), 168);
+      const s = server.stats();
+      assert.deepEqual(s.tasks, ['greet']);
+      assert.ok(s.kernels.includes('countPrimes'));
+      assert.equal(s.connected, true);
+      assert.equal(s.completed, 2);
+      assert.equal(s.concurrency, 4);
+      assert.equal(s.pools.native.name, 'api-native');
+      assert.equal(s.pools.native.completed, 1);
+      assert.equal(s.pools.io.completed, 1);
+    } finally {
+      await qp.shutdown();
+      await server.close();
+    }
+    assert.equal(native.isShutdown, false); // the caller's pools stay the caller's
+    assert.equal(await native.submit(kernels.isPrime, [5]), true);
+    await native.shutdown();
+    await io.shutdown();
+  });
+
+  it('checks its options before connecting', async () => {
+    const bad: [unknown, RegExp][] = [
+      [undefined, /options \{ queue, connection \} are required/],
+      [{ queue: 'q', connection: redis, pools: { native: {} } }, /pools.native must be a NativePool/],
+      [{ queue: 'q', connection: redis, kernels: [{ x: 1 }] }, /kernels\[0\] holds number 1, not a Kernel/],
+      [{ queue: 'q', connection: redis, tasks: 5 }, /tasks must be an object of functions/],
+      [{ queue: 'q', connection: redis, concurrency: 0 }, /concurrency must be >= 1/],
+      [{ queue: 'q', connection: redis, lockDuration: -5 }, /lockDuration must be >= 0/],
+      [{ queue: 'q', connection: redis, bogus: 1 }, /unknown option 'bogus'/],
+    ];
+    for (const [options, message] of bad) await assert.rejects(serve(options as never), message);
   });
 });

@@ -107,8 +107,16 @@ export async function serve(options: ServeOptions): Promise<QueueServer> {
     'serve',
   );
   if (options === undefined) throw new TypeError('serve: options { queue, connection } are required');
+  // Before any pool is made: without the optional packages nothing is left running.
+  loadBullMQ();
+  loadIORedis();
   const server = new Server(options);
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    await server.close().catch(() => undefined);
+    throw error;
+  }
   return server;
 }
 
@@ -214,8 +222,7 @@ class Server implements QueueServer {
     checkOptions(options, ['grace'], 'close');
     const grace = checkTimeout(options?.grace, 'close: options.grace') ?? Infinity;
     this.#closing ??= (async () => {
-      const worker = this.#worker!;
-      const closed = worker.close();
+      const closed = this.#worker?.close() ?? Promise.resolve();
       let timer: NodeJS.Timeout | undefined;
       if (grace !== Infinity) {
         timer = setTimeout(() => {
