@@ -26,6 +26,7 @@ const USAGE = `usage: corepool bench [--quick] [--workers 1,2,4] [--filter term,
   --out        results directory (default: bench/results in the repository,
                ./corepool-bench-results elsewhere); --no-write to write nothing
   optional peers: npm install --save-dev piscina tinypool p-limit
+       corepool bench:queue [--redis URL] [--rounds 3] [--quick]   (QueuePool vs plain BullMQ)
        corepool worker --redis URL --queue NAME [...]   (serves a QueuePool queue; --help)`;
 
 function parseWorkers(value: string | undefined, cores: number): number[] {
@@ -84,6 +85,11 @@ async function main(): Promise<number> {
     case 'tiny':
       await runTiny(parseTinyArgs(rest));
       return 0;
+    case 'bench:queue': {
+      // QueuePool vs plain BullMQ on a loopback Redis (bench/queue/run.ts); loads bullmq only here.
+      const { runQueueBench } = require('./queue/run') as typeof import('./queue/run');
+      return runQueueBench(rest);
+    }
     case 'worker': {
       // Serves a QueuePool queue (lib/queue/cli.ts); loads bullmq only here.
       const { runWorkerCommand } = require(fromSource ? '../lib/queue/cli' : '../queue/cli') as typeof import('../lib/queue/cli');
