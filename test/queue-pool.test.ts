@@ -25,7 +25,7 @@ import {
   TimeoutError,
   wait,
 } from '../lib/index';
-import { loadBullMQ } from '../lib/queue/protocol';
+import { loadBullMQ } from '../lib/queue/load';
 import { addonPath, buildExample, linkCorepool } from './custom-kernel-build';
 import { sleep, until } from './helpers';
 import { fixtures, freePort, redisOrSkip, startWorker, stopWorkers, uniqueQueue, WorkerProcess } from './queue-helpers';

@@ -29,6 +29,7 @@ import { orderedMap } from '../core/map';
 import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
 import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, checkTimeout, describe, NO_ARGS } from '../core/validate';
 import { Kernel } from '../native/kernel';
+import { loadBullMQ, loadIORedis } from './load';
 import { decode, encode, Wire } from './codec';
 import {
   cancelChannel,
@@ -38,8 +39,6 @@ import {
   connectionOptions,
   describeConnection,
   JobData,
-  loadBullMQ,
-  loadIORedis,
   parseFailure,
   PROTOCOL,
   QueueConnection,

@@ -123,35 +123,3 @@ export function checkQueueName(queue: unknown, what: string): string {
   if (queue.includes(':')) throw new TypeError(`${what}: queue must not contain ':' (BullMQ's key separator), got ${describe(queue)}`);
   return queue;
 }
-
-type BullMQ = typeof import('bullmq');
-type IORedisCtor = typeof import('ioredis').default;
-
-let bullmq: BullMQ | undefined;
-let ioredis: IORedisCtor | undefined;
-
-/** bullmq, loaded on first use: a user who never makes a QueuePool never needs it. */
-export function loadBullMQ(): BullMQ {
-  if (bullmq === undefined) bullmq = requireOptional('bullmq') as BullMQ;
-  return bullmq;
-}
-
-/** ioredis (bullmq's Redis driver), for the cancel channel. */
-export function loadIORedis(): IORedisCtor {
-  if (ioredis === undefined) {
-    const mod = requireOptional('ioredis') as { default?: IORedisCtor } & IORedisCtor;
-    ioredis = mod.default ?? mod;
-  }
-  return ioredis;
-}
-
-function requireOptional(name: string): unknown {
-  try {
-    return require(name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
-      throw new Error(`QueuePool needs the optional packages bullmq and ioredis: npm install bullmq ioredis`, { cause: error });
-    }
-    throw error;
-  }
-}

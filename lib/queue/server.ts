@@ -15,6 +15,7 @@ import { IoPool, IoPoolStats, IoTask } from '../io/pool';
 import { Kernel } from '../native/kernel';
 import { kernels as builtins } from '../native/kernels';
 import { NativePool, PoolStats } from '../native/pool';
+import { loadBullMQ, loadIORedis } from './load';
 import { decode, encode } from './codec';
 import { validateArgs } from './pool';
 import {
@@ -25,8 +26,6 @@ import {
   connectionOptions,
   failureReason,
   JobData,
-  loadBullMQ,
-  loadIORedis,
   QueueConnection,
 } from './protocol';
 
