@@ -118,6 +118,7 @@ async function throughput(redis: string, s: Sizes): Promise<{ chunked: number; p
   const plainQueue = queueName('tp-plain');
   const plain = await startBullmqWorker(redis, plainQueue, 8);
   const q = new Queue(plainQueue, { connection: { url: redis } });
+  q.setMaxListeners(0); // waitUntilFinished adds one 'closing' listener per job in flight
   const events = new QueueEvents(plainQueue, { connection: { url: redis } });
   let bullmq = 0;
   try {
