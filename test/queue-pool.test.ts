@@ -167,7 +167,8 @@ describe('QueuePool (real Redis, two worker processes)', function () {
     // A job written by anyone with access to Redis, not by QueuePool: a path, code, junk.
     const { Queue, QueueEvents } = loadBullMQ();
     const raw = new Queue(queue, { connection: { url: redis } });
-    const events = new QueueEvents(queue, { connection: { url: redis } });
+    // From the stream's start: '$' would miss a job that finishes before the first read.
+    const events = new QueueEvents(queue, { connection: { url: redis }, lastEventId: '0-0' });
     try {
       await events.waitUntilReady();
       const jobs = [

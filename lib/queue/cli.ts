@@ -80,7 +80,9 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     stalledInterval: number(values['stalled-interval'], '--stalled-interval'),
   };
   if (values.prefix !== undefined) options.prefix = values.prefix;
-  const server = await serve(options);
+  // serve() waits for Redis (ioredis reconnects): say so instead of sitting silent.
+  const waiting = setTimeout(() => console.error(`corepool worker: waiting for Redis at ${values.redis?.replace(/\/\/[^@/]*@/, '//***@')}`), 5000);
+  const server = await serve(options).finally(() => clearTimeout(waiting));
   const s = server.stats();
   console.log(`corepool worker ready: queue '${s.queue}', ${s.concurrency} at once, kernels ${s.kernels.length}, tasks [${s.tasks.join(', ')}], pid ${process.pid}`);
   const statsEvery = number(values['stats-interval'], '--stats-interval');
