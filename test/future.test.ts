@@ -327,3 +327,28 @@ describe('Future', () => {
     });
   });
 });
+
+describe('Future.withResolvers: the seam for Executors written outside corepool', () => {
+  it('settles once; a cancelled Future stays CANCELLED whatever the executor reports later', async () => {
+    const a = Future.withResolvers<number>('custom');
+    assert.equal(a.future.state, 'PENDING');
+    a.setResult(1);
+    a.setResult(2);
+    a.setException(new Error('late'));
+    assert.equal(await a.future, 1);
+    const b = Future.withResolvers<number>('custom', { liveState: () => 'RUNNING', cancel: () => true });
+    assert.equal(b.future.state, 'RUNNING');
+    assert.equal(b.future.cancel(), true);
+    b.setResult(3);
+    assert.equal(b.future.state, 'CANCELLED');
+    const c = Future.withResolvers<number>('custom');
+    c.setCancelled();
+    assert.equal(c.future.cancelled(), true);
+  });
+
+  it('refuses what is not a name, an owner or an Error', () => {
+    assert.throws(() => Future.withResolvers(42 as never), /task must be a string/);
+    assert.throws(() => Future.withResolvers('x', {} as never), /owner must be \{ liveState\(future\), cancel\(future\) \}/);
+    assert.throws(() => Future.withResolvers('x').setException('boom' as never), /error must be an Error/);
+  });
+});

@@ -14,7 +14,8 @@ export interface WaitOptions {
   timeout?: number;
 }
 
-/** What an executor gives a Future so that it can report and cancel its task. */
+/** What an executor gives a Future so that it can report and cancel its task (see
+ * Future.withResolvers, the seam for Executors written outside corepool). */
 export interface FutureOwner {
   /** The live state of a task not yet done: queued or running. */
   liveState(future: Future<unknown>): 'PENDING' | 'RUNNING';
@@ -23,6 +24,19 @@ export interface FutureOwner {
 }
 
 type DoneCallback<T> = (future: Future<T>) => void;
+
+/**
+ * The settling side of a Future, for an Executor written outside corepool (CPython's
+ * set_result / set_exception / set_running_or_notify_cancel). Each settles the Future at
+ * most once: later calls, and calls after cancel() returned true, are ignored (a
+ * cancelled Future stays CANCELLED).
+ */
+export interface FutureResolvers<T> {
+  readonly future: Future<T>;
+  setResult(value: T): void;
+  setException(error: Error): void;
+  setCancelled(): void;
+}
 
 type ThenMethod<T> = <R1 = T, R2 = never>(
   onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
@@ -88,6 +102,28 @@ export class Future<T> implements PromiseLike<T> {
     const f = new Future<T>(task);
     f._setResult(value);
     return f;
+  }
+
+  /**
+   * A pending Future and the functions that settle it: how a custom Executor makes its
+   * Futures. `owner` reports the task's live state and cancels it (without one, cancel()
+   * ends the Future CANCELLED at once).
+   */
+  static withResolvers<T>(task: string, owner?: FutureOwner): FutureResolvers<T> {
+    if (typeof task !== 'string') throw new TypeError(`Future.withResolvers: task must be a string (a name for messages), got ${describe(task)}`);
+    if (owner !== undefined && (owner === null || typeof owner.cancel !== 'function' || typeof owner.liveState !== 'function')) {
+      throw new TypeError(`Future.withResolvers: owner must be { liveState(future), cancel(future) }, got ${describe(owner)}`);
+    }
+    const future = new Future<T>(task, owner);
+    return {
+      future,
+      setResult: (value) => future._setResult(value),
+      setException: (error) => {
+        if (!(error instanceof Error)) throw new TypeError(`setException: error must be an Error, got ${describe(error)}`);
+        future._setException(error);
+      },
+      setCancelled: () => future._setCancelled(),
+    };
   }
 
   /** A Future already failed with `error`. */
