@@ -353,7 +353,7 @@ describe('QueuePool without workers, and with Redis away', function () {
     const qp = new QueuePool({ queue: uniqueQueue('closed'), connection: redis });
     await qp.shutdown();
     assert.throws(() => qp.submit(kernels.noop, []), PoolShutdownError);
-    assert.throws(() => qp.map(kernels.isPrime, [1]), PoolShutdownError);
+    await assert.rejects(qp.map(kernels.isPrime, [1]).next(), PoolShutdownError);
   });
 });
 

@@ -183,7 +183,6 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
     const resolved: ResolvedTask = resolveTask(task);
     const { kind, name } = resolved;
     const kernel: Kernel<readonly unknown[], unknown> | undefined = resolved.kernel;
-    this.#core.checkOpen();
     checkItems(items);
     let index = 0;
     const toArgs = (item: unknown): Wire => {
@@ -251,13 +250,15 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
   cancel(future: Future<unknown>): boolean {
     const entry = this.#entries.get(future._key);
     if (entry === undefined || entry.future !== future) return false;
-    if (!entry.sent) {
+    const index = this.#batch.indexOf(entry);
+    if (index >= 0) {
       // Still in this tick's batch: it never reaches Redis.
-      this.#batch = this.#batch.filter((e) => e !== entry);
+      this.#batch.splice(index, 1);
       this.#settle(entry, 'cancelled');
       return true;
     }
-    void this.#cancelRemote(entry);
+    // On its way to Redis (addBulk in flight): #flush cancels it once it is there.
+    if (entry.sent) void this.#cancelRemote(entry);
     return true;
   }
 
