@@ -100,6 +100,21 @@ const COMMANDS: Record<string, Command> = {
   'bench:kernels': { summary: 'built-in kernels vs the same work in JS on piscina', load: () => import('./kernels-vs-piscina') },
   'bench:io': { summary: 'IoPool vs p-limit and p-queue', load: () => import('./io-pool') },
   'bench:workers': { summary: 'WorkerPool vs piscina, tinypool, workerpool, poolifier: tiny tasks, factorial, cancel, memory', load: () => import('./worker-pool/run') },
+  // The two below load bullmq (an optional peer) only when run.
+  'bench:queue': {
+    summary: 'QueuePool vs plain BullMQ on a loopback Redis: round trip, throughput, scale-out, cancel',
+    load: async () => {
+      const { QUEUE_USAGE, runQueueBench } = await import('./queue/run');
+      return { USAGE: QUEUE_USAGE, run: runQueueBench };
+    },
+  },
+  worker: {
+    summary: 'serve a QueuePool queue on this machine (--redis URL --queue NAME)',
+    load: async () => {
+      const { WORKER_USAGE, runWorkerCommand } = (await import(fromSource ? '../lib/queue/cli' : '../queue/cli')) as typeof import('../lib/queue/cli');
+      return { USAGE: WORKER_USAGE, run: runWorkerCommand };
+    },
+  },
 };
 
 function version(): string {

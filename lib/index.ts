@@ -13,7 +13,7 @@ export { TaskGroup } from './core/task-group';
 export { defaultPool, setDefaultPool } from './native/default-pool';
 export { setSwitchInterval, getSwitchInterval, setCheckInterval, getCheckInterval, globalLockStats } from './native/global-lock';
 export type { GlobalLockStats, GlobalLockCounters } from './native/global-lock';
-export { CorepoolError, CancelledError, TimeoutError, PoolShutdownError, QueueFullError, KernelError, RetryError, WorkerCrashError } from './core/errors';
+export { CorepoolError, CancelledError, TimeoutError, PoolShutdownError, QueueFullError, KernelError, RetryError, WorkerCrashError, QueueUnavailableError, RemoteTaskError, JobLostError } from './core/errors';
 export { IoPool, DEFAULT_IO_CONCURRENCY } from './io/pool';
 export type { IoPoolOptions, IoPoolStats, IoSubmitOptions, IoTask, IoOnFull, TaskContext } from './io/pool';
 export type { RetryOptions } from './io/retry';
@@ -22,3 +22,9 @@ export { loadKernels, includeDir, abiVersion } from './native/custom-kernels';
 export type { KernelSignatures, KernelHandles } from './native/custom-kernels';
 export { WorkerPool } from './worker/pool';
 export type { WorkerPoolOptions, WorkerPoolStats, WorkerSubmitOptions, TaskHandle, TaskNames, WorkerTask, WorkerTaskContext } from './worker/pool';
+// QueuePool and serve load bullmq (an optional peer dependency) only when used.
+export { QueuePool } from './queue/pool';
+export type { QueuePoolOptions, QueuePoolStats, RemoteTask, QueueTask } from './queue/pool';
+export { serve } from './queue/server';
+export type { ServeOptions, ServePools, QueueServer, QueueServerStats, CloseOptions } from './queue/server';
+export type { QueueConnection, QueueConnectionOptions } from './queue/protocol';

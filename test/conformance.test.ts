@@ -1,9 +1,10 @@
 // Every pool passes the one Executor conformance suite (test/conformance/executor-suite.ts).
 // To add a pool: one executorConformance({...}) call with its factory and four tasks.
-import { IoPool, kernels, NativePool, TimeoutError, WorkerPool } from '../lib/index';
+import { IoPool, kernels, NativePool, TimeoutError, WorkerPool, QueuePool } from '../lib/index';
 import type { Executor, TaskContext } from '../lib/index';
 import { executorConformance } from './conformance/executor-suite';
 import { sleep, untilAborted } from './helpers';
+import { redisOrSkip, startWorker, stopWorkers, uniqueQueue, WorkerProcess } from './queue-helpers';
 
 const triangle = (n: number): number => (n * (n - 1)) / 2 + 0; // + 0: 0, not -0, for n = 0
 
@@ -53,4 +54,42 @@ executorConformance({
   makeSlowTask: () => ({ task: workerHandle('spin'), args: [60_000] }),
   makeFailingTask: () => ({ task: workerHandle('fail'), args: ['conformance: failing task'], isExpected: (e) => e instanceof RangeError && (e as Error).message === 'conformance: failing task' }),
   mapTask: { task: { name: 'triangleAfter' }, expected: triangle },
+});
+
+// QueuePool over a real Redis: parallelism 2 is a queue served by two worker processes (one
+// job at a time each), parallelism 1 a queue served by a third. The tasks are NativePool's.
+describe('QueuePool, served by real worker processes', function () {
+  this.timeout(120_000);
+  let redis = '';
+  const queues = new Map<number, string>();
+  let workers: WorkerProcess[] = [];
+
+  before(async function () {
+    redis = await redisOrSkip(this);
+    queues.set(1, uniqueQueue('conformance1'));
+    queues.set(2, uniqueQueue('conformance2'));
+    const one = ['--threads', '1', '--concurrency', '1'];
+    workers = await Promise.all([
+      startWorker(redis, queues.get(1)!, one),
+      startWorker(redis, queues.get(2)!, one),
+      startWorker(redis, queues.get(2)!, one),
+    ]);
+  });
+
+  after(async () => {
+    await stopWorkers(workers);
+  });
+
+  executorConformance({
+    name: 'QueuePool',
+    makePool: (parallelism) => {
+      const queue = queues.get(parallelism);
+      if (queue === undefined) throw new RangeError(`no queue served with parallelism ${parallelism}`);
+      return new QueuePool({ queue, connection: redis }) as Executor<unknown>;
+    },
+    makeTask: (i) => ({ task: kernels.sumRange, args: [i + 10], expected: triangle(i + 10) }),
+    makeSlowTask: () => ({ task: kernels.spin, args: [60_000] }),
+    makeFailingTask: () => ({ task: kernels.spin, args: [60_000], options: { timeout: 30 }, isExpected: (e) => e instanceof TimeoutError }),
+    mapTask: { task: kernels.sumRange, expected: triangle },
+  });
 });

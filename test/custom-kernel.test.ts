@@ -2,7 +2,6 @@
 // examples/custom-kernel with node-gyp (as a user would, against corepool's include
 // directory), loads its kernel table, and runs, cancels and times out its kernels.
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -15,11 +14,9 @@ import {
   NativePool,
   TimeoutError,
 } from '../lib/index';
+import { addonPath, buildExample, linkCorepool } from './custom-kernel-build';
 import { until } from './helpers';
 
-const root = path.resolve(__dirname, '..');
-const example = path.join(root, 'examples', 'custom-kernel');
-const addonPath = path.join(example, 'build', 'Release', 'custom_kernel.node');
 
 type ExampleKernels = {
   collatzMax: [[lo: number, hi: number], number];
@@ -33,37 +30,6 @@ interface ExampleAddon {
   corepoolKernels: unknown;
   futureAbiTable: unknown;
   malformedTable: unknown;
-}
-
-function mtime(file: string): number {
-  return fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0;
-}
-
-// What `npm install corepool` would give the example: node_modules/corepool, here a link
-// to this checkout, so that binding.gyp's require('corepool/include') resolves.
-function linkCorepool(): void {
-  const modules = path.join(example, 'node_modules');
-  const link = path.join(modules, 'corepool');
-  fs.mkdirSync(modules, { recursive: true });
-  if (fs.existsSync(path.join(link, 'package.json'))) return;
-  fs.rmSync(link, { force: true, recursive: true });
-  fs.symlinkSync(root, link, 'junction');
-}
-
-// Builds the example unless its binary is newer than its source and corepool.h.
-function buildExample(): void {
-  const built = mtime(addonPath);
-  const inputs = ['src/kernels.c', 'binding.gyp'].map((f) => mtime(path.join(example, f)));
-  inputs.push(mtime(path.join(includeDir, 'corepool.h')));
-  if (built > Math.max(...inputs)) return;
-  const args = [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', '-j', '2'];
-  // Use the running Node's own headers when it ships them (no download); otherwise
-  // node-gyp fetches them as it did for corepool's own build.
-  const prefix = path.resolve(process.execPath, '..', '..');
-  if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) {
-    args.push(`--nodedir=${prefix}`);
-  }
-  execFileSync(process.execPath, args, { cwd: example, stdio: 'pipe', timeout: 280_000 });
 }
 
 function collatzMaxRef(lo: number, hi: number): number {

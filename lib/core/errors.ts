@@ -63,3 +63,28 @@ export class WorkerCrashError extends CorepoolError {
     super(message, options);
   }
 }
+
+/** QueuePool: Redis could not be reached to enqueue the task within `enqueueTimeout`. */
+export class QueueUnavailableError extends CorepoolError {
+  override name = 'QueueUnavailableError';
+}
+
+/** QueuePool: the task failed on a worker; `.remoteName` is the error's name there. */
+export class RemoteTaskError extends CorepoolError {
+  override name = 'RemoteTaskError';
+  readonly task: string;
+  readonly jobId: string;
+  readonly remoteName: string | undefined;
+  constructor(task: string, jobId: string, remoteName: string | undefined, message: string) {
+    super(`task '${task}' (job ${jobId}) failed on a worker: ${remoteName === undefined ? '' : `${remoteName}: `}${message}`);
+    this.task = task;
+    this.jobId = jobId;
+    this.remoteName = remoteName;
+  }
+}
+
+/** QueuePool: the job vanished from Redis before it settled (flushed, evicted, or a Redis
+ * restart without persistence). Whether it ran is unknown. */
+export class JobLostError extends CorepoolError {
+  override name = 'JobLostError';
+}

@@ -214,7 +214,7 @@ function checkArg({ spec, where, lo, hi }: ArgCheck, value: unknown): void {
 
 // ArrayBuffer.prototype.detached is missing before Node 22; there a detached buffer shows
 // only as byteLength 0, and constructing a view over it throws.
-function isDetached(buffer: ArrayBufferLike): boolean {
+export function isDetached(buffer: ArrayBufferLike): boolean {
   const flag = (buffer as { detached?: boolean }).detached;
   if (flag !== undefined) return flag;
   if (buffer.byteLength !== 0 || !types.isArrayBuffer(buffer)) return false;
