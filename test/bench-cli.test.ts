@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
-export const SUBCOMMANDS = ['bench', 'bench:tiny', 'bench:gil', 'bench:cancel', 'bench:kernels', 'bench:io', 'bench:workers'];
+export const SUBCOMMANDS = ['bench', 'bench:tiny', 'bench:gil', 'bench:cancel', 'bench:kernels', 'bench:io', 'bench:workers', 'bench:queue'];
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'cli.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
