@@ -31,6 +31,7 @@
       "cflags_cc": ["-std=c++17", "-O3", "-fvisibility=hidden", "-ffp-contract=off"],
       "cflags!": ["-O2"],
       "ldflags": ["-pthread"],
+      "conditions": [["OS=='linux'", {"libraries": ["-ldl"]}]],
       "xcode_settings": {
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
         "GCC_OPTIMIZATION_LEVEL": "3",

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 
-import { kernels, NativePool } from '../lib/index';
+import { kernels, NativePool, TimeoutError } from '../lib/index';
+import { binding } from '../lib/native/binding';
 
 function isPrimeRef(n: number): boolean {
   if (n < 2) return false;
@@ -169,24 +170,43 @@ describe('kernels', () => {
       const buf = Buffer.from('hello, corepool');
       assert.equal(Buffer.from(await pool.submit(kernels.sha256, [buf])).toString('hex'), crypto.createHash('sha256').update(buf).digest('hex'));
     });
-    it('the portable code (used on CPUs without the SHA extensions) matches too', function () {
-      this.timeout(60000);
-      // A child process, because the implementation is chosen once, when the addon loads.
-      const code = `
-        const crypto = require('node:crypto');
-        const { kernels } = require('./lib/index');
-        for (const n of [0, 55, 56, 64, 65, 127, 128, 4096, 4097, 300000]) {
-          const d = crypto.randomBytes(n);
-          const got = Buffer.from(kernels.sha256.runSync([new Uint8Array(d)])).toString('hex');
-          if (got !== crypto.createHash('sha256').update(d).digest('hex')) throw new Error('mismatch at ' + n);
-        }
-        console.log('ok');`;
-      const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', code], {
-        cwd: path.join(__dirname, '..'),
-        env: { ...process.env, COREPOOL_SHA256_PORTABLE: '1' },
-        encoding: 'utf8',
+    it("runs the host's OpenSSL under Node (the code node:crypto runs), found when the addon loads", function () {
+      if (process.versions.bun !== undefined || !['linux', 'darwin'].includes(process.platform)) this.skip();
+      assert.equal(binding.sha256Backend, 'openssl');
+    });
+    // A child process each, because the code is chosen once, when the addon loads.
+    for (const [variable, backend] of [
+      ['COREPOOL_SHA256_BUILTIN', /^(sha-ni|portable)$/], // the SHA extensions where the CPU has them (Bun's path)
+      ['COREPOOL_SHA256_PORTABLE', /^portable$/], // CPUs without them
+    ] as const) {
+      it(`corepool's own code (${variable}=1) matches too, and stops at its deadline`, function () {
+        this.timeout(60000);
+        const code = `
+          const crypto = require('node:crypto');
+          const { kernels, NativePool, TimeoutError } = require('./lib/index');
+          const { binding } = require('./lib/native/binding');
+          for (const n of [0, 55, 56, 64, 65, 127, 128, 4095, 4096, 4097, 300000]) {
+            const d = crypto.randomBytes(n);
+            const got = Buffer.from(kernels.sha256.runSync([new Uint8Array(d)])).toString('hex');
+            if (got !== crypto.createHash('sha256').update(d).digest('hex')) throw new Error('mismatch at ' + n);
+          }
+          const pool = new NativePool({ maxWorkers: 1 });
+          pool.submit(kernels.sha256, [new Uint8Array(256 << 20)], { timeout: 1 }).exception().then(async (e) => {
+            if (!(e instanceof TimeoutError)) throw new Error('expected TimeoutError, got ' + e);
+            await pool.shutdown();
+            console.log(binding.sha256Backend);
+          });`;
+        const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', code], {
+          cwd: path.join(__dirname, '..'),
+          env: { ...process.env, [variable]: '1' },
+          encoding: 'utf8',
+        });
+        assert.match(out.trim(), backend);
       });
-      assert.equal(out.trim(), 'ok');
+    }
+    it('stops at its deadline: a 256 MiB hash with a 1 ms timeout rejects with TimeoutError', async () => {
+      const e = await pool.submit(kernels.sha256, [new Uint8Array(256 << 20)], { timeout: 1 }).exception();
+      assert.ok(e instanceof TimeoutError, String(e));
     });
     it('many hashes in parallel each get their own result', async () => {
       const inputs = Array.from({ length: 200 }, (_, i) => bytes(i * 13, i));

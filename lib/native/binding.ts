@@ -48,6 +48,8 @@ export interface RawPool {
 export interface RawBinding {
   abiVersion: number;
   wire: RawWire;
+  /** The code the sha256 kernel runs: the host process's OpenSSL, or corepool's own. */
+  sha256Backend: 'openssl' | 'sha-ni' | 'portable';
   kernels(): RawKernel[];
   runSync(kernelId: number, args: unknown[], stopWords?: Int32Array, index?: number): unknown;
   loadKernelTable(table: unknown): RawKernel[];

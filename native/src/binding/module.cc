@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "../global_lock.h"
+#include "../kernels/registry.h"
 #include "../pool.h"
 #include "wire.h"
 #include "kernel_registry.h"
@@ -156,6 +157,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("globalLockStats", Napi::Function::New<GlobalLockStatsJs>(env, "globalLockStats"));
   exports.Set("NativePoolBinding", PoolObject::Define(env));
   exports.Set("wire", wire::Constants(env));
+  exports.Set("sha256Backend", Napi::String::New(env, sha256_backend()));
   return exports;
 }
 

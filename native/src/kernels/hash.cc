@@ -1,10 +1,19 @@
 // sha256(data): FIPS 180-4 SHA-256 over a Uint8Array read in place (no copy).
-// The compression function uses the x86 SHA extensions when the CPU has them (checked
-// once at run time, so one prebuilt binary serves every x86-64), and portable C++
-// otherwise; nothing but libc is linked. It checkpoints every 4 KiB (a few us of work).
+// It runs the SHA-256 of the OpenSSL inside the host process when there is one: Node links
+// OpenSSL in and exports its symbols to addons, and that code (SHA extensions, AVX2) is the
+// one node:crypto runs. The addon does not link against those symbols: a runtime without
+// them (Bun exports none) could not load it at all. They are looked up once with dlsym and
+// checked against a known digest; without them, the built-in code below runs: the x86 SHA
+// extensions when the CPU has them (checked at run time, so one prebuilt binary serves
+// every x86-64), portable C++ otherwise. It checkpoints every 4 KiB (a few us of work).
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <dlfcn.h>
+#define COREPOOL_HOST_OPENSSL 1
+#endif
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
@@ -76,6 +85,9 @@ void compress_sha_ni(uint32_t state[8], const uint8_t* data, size_t blocks) {
     const __m128i abef_save = state0;
     const __m128i cdgh_save = state1;
     __m128i w[4];  // message words of groups g, g+1, g+2, g+3 (mod 4)
+    // Unrolled, so that w[g % 4] names a register: rolled up, the four message words
+    // lived in memory and the loop ran 1.3x slower than OpenSSL's.
+#pragma GCC unroll 16
     for (int g = 0; g < 16; ++g) {
       __m128i& cur = w[g % 4];
       if (g < 4) {
@@ -116,21 +128,105 @@ bool cpu_has_sha_ni() {
 
 using CompressBlocks = void (*)(uint32_t state[8], const uint8_t* data, size_t blocks);
 
-// COREPOOL_SHA256_PORTABLE=1 forces the portable code, so that tests cover it on CPUs
-// with the extensions too.
-CompressBlocks pick_compress() {
-#ifdef COREPOOL_SHA_NI
-  const char* force_portable = std::getenv("COREPOOL_SHA256_PORTABLE");
-  if (cpu_has_sha_ni() && !(force_portable && force_portable[0] == '1')) return compress_sha_ni;
-#endif
-  return compress_portable;
+// OpenSSL's SHA256_Init/Update/Final, whose C ABI has not changed since 0.9.8 (BoringSSL
+// has the same); each returns 1. The context is opaque here: SHA256_CTX is 112 bytes in
+// OpenSSL 1.1 and 3.x and in BoringSSL, so 256 leaves room.
+struct HostSha256 {
+  int (*init)(void* ctx) = nullptr;
+  int (*update)(void* ctx, const void* data, size_t length) = nullptr;
+  int (*final)(unsigned char* digest, void* ctx) = nullptr;
+};
+struct alignas(16) HostShaContext {
+  unsigned char bytes[256];
+};
+
+enum class Backend { HostOpenssl, ShaNi, Portable };
+
+struct Sha256Code {
+  Backend backend = Backend::Portable;
+  HostSha256 host;
+  CompressBlocks compress = compress_portable;
+};
+
+bool env_is_1(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && v[0] == '1' && v[1] == '\0';
 }
 
-const CompressBlocks compress_blocks = pick_compress();
+#ifdef COREPOOL_HOST_OPENSSL
+// The host's functions, if it exports all three and they hash "abc" right.
+bool find_host_sha256(HostSha256& out) {
+  HostSha256 h;
+  h.init = reinterpret_cast<decltype(h.init)>(dlsym(RTLD_DEFAULT, "SHA256_Init"));
+  h.update = reinterpret_cast<decltype(h.update)>(dlsym(RTLD_DEFAULT, "SHA256_Update"));
+  h.final = reinterpret_cast<decltype(h.final)>(dlsym(RTLD_DEFAULT, "SHA256_Final"));
+  if (h.init == nullptr || h.update == nullptr || h.final == nullptr) return false;
+  static const uint8_t kAbcDigest[32] = {
+      0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+      0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+  HostShaContext ctx;
+  uint8_t digest[32] = {};
+  if (h.init(&ctx) != 1 || h.update(&ctx, "abc", 3) != 1 || h.final(digest, &ctx) != 1 ||
+      std::memcmp(digest, kAbcDigest, 32) != 0)
+    return false;
+  out = h;
+  return true;
+}
+#endif
+
+// COREPOOL_SHA256_BUILTIN=1 skips the host's OpenSSL, COREPOOL_SHA256_PORTABLE=1 also the
+// SHA extensions, so that tests cover every path on any machine.
+Sha256Code pick_code() {
+  Sha256Code code;
+  const bool portable = env_is_1("COREPOOL_SHA256_PORTABLE");
+#ifdef COREPOOL_HOST_OPENSSL
+  if (!portable && !env_is_1("COREPOOL_SHA256_BUILTIN") && find_host_sha256(code.host)) {
+    code.backend = Backend::HostOpenssl;
+    return code;
+  }
+#endif
+#ifdef COREPOOL_SHA_NI
+  if (!portable && cpu_has_sha_ni()) {
+    code.backend = Backend::ShaNi;
+    code.compress = compress_sha_ni;
+  }
+#endif
+  return code;
+}
+
+const Sha256Code sha256_code = pick_code();
+
+int run_host_sha256(const HostSha256& h, corepool_ctx* ctx, const uint8_t* data, size_t length,
+                    corepool_result* result) {
+  HostShaContext state;
+  uint8_t discard[32];
+  constexpr size_t kBetweenCheckpoints = 4096;
+  h.init(&state);
+  for (size_t done = 0; done < length;) {
+    size_t n = length - done < kBetweenCheckpoints ? length - done : kBetweenCheckpoints;
+    h.update(&state, data + done, n);
+    done += n;
+    if (done < length && corepool_checkpoint(ctx)) {
+      h.final(discard, &state);  // nothing to free, but OpenSSL wipes the context here
+      return COREPOOL_STOPPED;
+    }
+  }
+  uint8_t* out = corepool_result_bytes(ctx, result, 32);
+  if (out == nullptr) {
+    h.final(discard, &state);
+    corepool_error(ctx, "sha256: out of memory");
+    return COREPOOL_ERROR;
+  }
+  h.final(out, &state);
+  return COREPOOL_OK;
+}
 
 int run_sha256(corepool_ctx* ctx, const corepool_value* args, corepool_result* result) {
   const uint8_t* data = static_cast<const uint8_t*>(args[0].view.data);
   const size_t length = args[0].view.length;
+  if (sha256_code.backend == Backend::HostOpenssl)
+    return run_host_sha256(sha256_code.host, ctx, data, length, result);
+  const CompressBlocks compress_blocks = sha256_code.compress;
   uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   // 64 blocks (4 KiB) between checkpoints.
@@ -171,5 +267,14 @@ const corepool_arg_spec kSha256Args[] = {{"data", COREPOOL_ARG_BYTES, 0, kMaxSaf
 }  // namespace
 
 const corepool_kernel kSha256 = {"sha256", 1, kSha256Args, COREPOOL_RESULT_BYTES, run_sha256};
+
+const char* sha256_backend() {
+  switch (sha256_code.backend) {
+    case Backend::HostOpenssl: return "openssl";
+    case Backend::ShaNi: return "sha-ni";
+    case Backend::Portable: break;
+  }
+  return "portable";
+}
 
 }  // namespace corepool

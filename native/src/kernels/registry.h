@@ -21,6 +21,10 @@ extern const corepool_kernel kSortFloat64;
 extern const corepool_kernel kMandelbrot;
 extern const corepool_kernel kMandelbrot16;
 
+// Which code the sha256 kernel runs, chosen when the addon loads: "openssl" (the host
+// process's), "sha-ni" or "portable" (hash.cc). For tests and benchmarks.
+const char* sha256_backend();
+
 // Null-terminated list of every built-in kernel.
 const corepool_kernel* const* builtin_kernels();
 size_t builtin_kernel_count();
