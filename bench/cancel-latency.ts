@@ -1,7 +1,11 @@
 // npm run bench:cancel: how fast cancellation and deadlines take effect on a running
 // native task. (a) cancel(): from the call until the Future is CANCELLED; (b) timeout:
 // from the task's deadline until its Future rejects with TimeoutError. Both for a
-// spin(10000) task, which checkpoints every 256 iterations, over ~30 runs.
+// spin(10000) task, which checkpoints every 256 iterations, over ~30 runs. (c) The floor
+// both stand on: an idle pool's round trip, submit(noop) -> result (one wake-up of a
+// worker, its completion queue -> uv_async -> JS), measured in the same runs, interleaved.
+import * as os from 'node:os';
+
 import { CancelledError, kernels, NativePool, TimeoutError } from './corepool';
 import { percentile } from './stats';
 
@@ -34,6 +38,13 @@ async function timeoutOverrun(pool: NativePool): Promise<number> {
   return ms;
 }
 
+async function idleRoundTrip(pool: NativePool): Promise<number> {
+  await new Promise((r) => setTimeout(r, 5)); // idle as before a cancel: threads asleep
+  const t0 = performance.now();
+  await pool.submit(kernels.noop, []);
+  return performance.now() - t0;
+}
+
 export const USAGE = `usage: corepool bench:cancel
 
   latency from cancel() of a running kernel to its CANCELLED Future, and from a submit
@@ -45,17 +56,21 @@ export async function run(argv: string[]): Promise<number> {
   await pool.submit(kernels.noop, []); // threads up
   const cancels: number[] = [];
   const overruns: number[] = [];
+  const roundTrips: number[] = [];
+  const load = os.loadavg();
   for (let i = 0; i < RUNS; i++) {
     cancels.push(await cancelLatency(pool));
     overruns.push(await timeoutOverrun(pool));
+    roundTrips.push(await idleRoundTrip(pool));
   }
   await pool.shutdown();
   const rows = [
     ['cancel() of running spin(10000) -> CANCELLED', cancels],
     [`timeout ${TIMEOUT_MS} ms of spin(10000): deadline -> rejection`, overruns],
+    ['idle submit(noop) -> result (wakes a worker, then JS)', roundTrips],
   ] as const;
   const fmt = (ms: number): string => `${ms.toFixed(3)} ms`.padStart(11);
-  console.log(`corepool cancel latency, ${RUNS} runs each (node ${process.version})`);
+  console.log(`corepool cancel latency, ${RUNS} runs each, interleaved (node ${process.version}, load average ${load.map((l) => l.toFixed(2)).join(' ')} -> ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
   console.log(`${'measure'.padEnd(52)} ${'median'.padStart(11)} ${'p90'.padStart(11)} ${'max'.padStart(11)}`);
   for (const [name, xs] of rows) {
     const sorted = [...xs].sort((a, b) => a - b);
