@@ -62,7 +62,8 @@ export interface RawBinding {
     workers: number,
     name: string,
     lockMode: number,
-    onComplete: (count: number, objects: unknown[]) => void,
+    /** `objects` is undefined when no record of the batch refers to one. */
+    onComplete: (count: number, objects: unknown[] | undefined) => void,
     records: Float64Array,
   ) => RawPool;
 }

@@ -287,7 +287,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   };
 
   /** Settles a batch of completion records written by the native side. */
-  private readonly onComplete = (count: number, objects: unknown[]): void => {
+  private readonly onComplete = (count: number, objects: unknown[] | undefined): void => {
     const r = this.records;
     for (let i = 0; i < count; i++) {
       const o = i * COMPLETION_FIELDS;

@@ -38,7 +38,8 @@ Napi::Function PoolObject::Define(Napi::Env env) {
 
 // new NativePoolBinding(workers, name, lockMode, onComplete, records)
 //   lockMode: -1 no lock, 0 modern GIL, 1 legacy GIL
-//   onComplete(count, objects): settles `count` records written into `records`
+//   onComplete(count, objects): settles `count` records written into `records`; `objects`
+//   (undefined if no record needs one) holds the results and messages records point to
 PoolObject::PoolObject(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<PoolObject>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
@@ -425,14 +426,16 @@ void PoolObject::on_completions(std::vector<std::unique_ptr<Task>>& done) {
   bool env_gone = false;
   size_t i = 0;
   while (i < done.size() && !env_gone) {
-    napi_value objects;
-    if (napi_create_array(env, &objects) != napi_ok) { env_gone = true; break; }
+    // Made on first use: a batch of numbers, booleans and cancellations needs none.
+    napi_value objects = nullptr;
     uint32_t object_count = 0;
     uint32_t n = 0;
     // A value that is not a number travels in `objects`; the record holds its index.
     auto pass_object = [&](double* r, napi_value v) {
       r[2] = object_count;
-      if (napi_set_element(env, objects, object_count++, v) != napi_ok) env_gone = true;
+      if ((objects == nullptr && napi_create_array(env, &objects) != napi_ok) ||
+          napi_set_element(env, objects, object_count++, v) != napi_ok)
+        env_gone = true;
     };
     auto pass_string = [&](double* r, const std::string& text) {
       napi_value v;
@@ -481,7 +484,8 @@ void PoolObject::on_completions(std::vector<std::unique_ptr<Task>>& done) {
     napi_value fn = nullptr, global = nullptr, count = nullptr, result = nullptr;
     if (napi_get_reference_value(env, on_complete_, &fn) != napi_ok || fn == nullptr ||
         napi_get_global(env, &global) != napi_ok ||
-        napi_create_uint32(env, n, &count) != napi_ok) {
+        napi_create_uint32(env, n, &count) != napi_ok ||
+        (objects == nullptr && napi_get_undefined(env, &objects) != napi_ok)) {
       env_gone = true;
       break;
     }
