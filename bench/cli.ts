@@ -12,7 +12,7 @@ import { runSuite } from './suite';
 import { parseTinyArgs, runTiny } from './tiny-tasks';
 
 const USAGE = `usage: corepool bench [--quick] [--workers 1,2,4] [--filter term,...] [--json] [--out dir]
-       corepool bench:tiny [--rounds 5] [--tasks 300000] [--piscina-tasks 40000] [--workers 2]
+       corepool bench:tiny [--rounds 5] [--tasks 300000] [--piscina-tasks 40000] [--workers 2] [--mallocs]
 
   --quick      small sizes, 1 repetition (< 60 s): a smoke test that exits 1 if any
                contender's results disagree
