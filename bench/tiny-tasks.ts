@@ -87,12 +87,12 @@ async function interleaved(contenders: Contender[], rounds: number, warmups = 2)
   const out = new Map<string, Measured>();
   for (const c of contenders) {
     const m0 = mallocCount();
-    let check: void | (() => Promise<void>);
+    const after: { check?: void | (() => Promise<void>) } = {};
     const bytes = await heapAllocated(async () => {
-      check = await c.once(c.items);
+      after.check = await c.once(c.items);
     });
     const m1 = mallocCount();
-    if (check) await check();
+    if (after.check) await after.check();
     out.set(c.name, {
       rates: rates.get(c.name)!,
       heapBytesPerItem: bytes / c.items,

@@ -1,6 +1,7 @@
 // asCompleted and wait: Python's as_completed and wait over Futures of any pool.
 import { TimeoutError } from './errors';
 import { Future } from './future';
+import type { FutureHandle } from './future-handle';
 import { checkTimeout, describe } from './validate';
 
 export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED';
@@ -32,8 +33,13 @@ function toSet<T>(futures: Iterable<Future<T>>, fn: string): Set<Future<T>> {
   return set;
 }
 
-/** Yields the futures as they complete (finished or cancelled), first done first. */
-export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsCompletedOptions): AsyncIterableIterator<Future<T>> {
+/**
+ * Yields the futures as they complete (finished or cancelled), first done first, each
+ * as its handle (`future.handle`): a Future without `then`, so that TypeScript, which
+ * awaits every `for await` item in its types, still sees a Future; `.future` is the
+ * Future itself.
+ */
+export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsCompletedOptions): AsyncIterableIterator<FutureHandle<T>> {
   const list = [...toSet(futures, 'asCompleted')];
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
   const deadline = timeout === undefined ? undefined : performance.now() + timeout;
@@ -44,11 +50,10 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
     wake?.();
   };
   for (const f of list) f.addDoneCallback(onDone);
-  // A hand-written iterator: an async generator would await each yielded Future
-  // (they are thenable) and hand out results instead of Futures.
+  // A hand-written iterator: an async generator's yield awaits what it yields.
   let yielded = 0;
   let timedOut: Error | undefined;
-  const next = async (): Promise<IteratorResult<Future<T>, undefined>> => {
+  const next = async (): Promise<IteratorResult<FutureHandle<T>, undefined>> => {
     if (timedOut) throw timedOut;
     if (yielded >= list.length) return { value: undefined, done: true };
     if (ready.length === yielded) {
@@ -68,9 +73,9 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
         }
       });
     }
-    return { value: ready[yielded++]!, done: false };
+    return { value: ready[yielded++]!.handle, done: false };
   };
-  const iterator: AsyncIterableIterator<Future<T>> = {
+  const iterator: AsyncIterableIterator<FutureHandle<T>> = {
     next,
     return: async () => {
       yielded = list.length;

@@ -20,6 +20,7 @@
 
 import { CancelledError, QueueFullError, RetryError, TimeoutError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
+import type { FutureHandle } from '../core/future-handle';
 import { Future, FutureOwner } from '../core/future';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
@@ -224,7 +225,7 @@ export class IoPool implements Executor<AnyIoTask> {
   }
 
   /** Waits for room in a bounded queue, then submits. Resolves with the Future. */
-  submitWhenReady<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Promise<Future<R>> {
+  submitWhenReady<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Promise<FutureHandle<R>> {
     checkTask(task, 'submitWhenReady');
     return this.core.submitWhenReady(
       () => this.queueFull(),
