@@ -332,6 +332,29 @@ describe('Future', () => {
         await f;
       }, TimeoutError);
     });
+    it('an awaited or then()-observed failed Future emits no warning when collected', () => {
+      const r = child(
+        `
+        const { NativePool, kernels } = require('./lib/index');
+        const warnings = [];
+        process.on('warning', (w) => warnings.push(w.message));
+        const pool = new NativePool({ maxWorkers: 1 });
+        (async () => {
+          let awaited = pool.submit(kernels.spin, [5000], { timeout: 10 });
+          let chained = pool.submit(kernels.spin, [5000], { timeout: 10 });
+          const caught = chained.then(() => 'ok', () => 'caught');
+          try { await awaited; } catch {}
+          console.log(await caught);
+          awaited = chained = undefined;
+          for (let i = 0; i < 5; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); }
+          console.log(JSON.stringify(warnings));
+          await pool.shutdown();
+        })();`,
+        ['--expose-gc'],
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'caught\n[]\n');
+    });
     it('a garbage-collected failed Future with its error unread emits a warning naming the task', () => {
       const r = child(
         `

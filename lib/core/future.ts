@@ -67,8 +67,19 @@ class Reaction<T, R1, R2> {
   }
 }
 
-/** Settling order for a Future's waiters: done callbacks and then() reactions, as added. */
-type Waiter = ((future: never) => void) | Reaction<never, unknown, unknown>;
+/** The resolvers of the Promise that result() and the like hand out. */
+class PromiseWaiter<T> {
+  constructor(
+    readonly resolve: (value: T) => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+}
+
+/** A Future's waiters, settled in the order added: done callbacks, then() reactions, its Promise. */
+type Waiter = ((future: never) => void) | Reaction<never, unknown, unknown> | PromiseWaiter<never>;
+
+// Handles are asked for rarely (asCompleted, submitWhenReady): kept off the Future itself.
+const handles = new WeakMap<Future<unknown>, FutureHandle<unknown>>();
 
 const unretrieved = new FinalizationRegistry<{ task: string; message: string }>((held) => {
   process.emitWarning(
@@ -88,13 +99,11 @@ export class Future<T> implements PromiseLike<T> {
   // One waiter is stored as is (the common case), more in an array.
   private _callbacks: Waiter | Waiter[] | undefined = undefined;
   private _promise: Promise<T> | undefined = undefined;
-  private _resolve: ((value: never) => void) | undefined = undefined;
-  private _reject: ((error: Error) => void) | undefined = undefined;
   private _cancelRequested = false;
+  private _observed = false; // someone asked for the outcome (result, then, ...)
   private _watched = false; // registered for the never-retrieved warning
   /** @internal the owner's key for this task (a slot id) */
   _key = -1;
-  private _handle: FutureHandle<T> | undefined = undefined;
 
   constructor(task: string, owner?: FutureOwner) {
     this.task = task;
@@ -157,7 +166,9 @@ export class Future<T> implements PromiseLike<T> {
    * submitWhenReady resolves with, so that TypeScript types it as a Future there.
    */
   get handle(): FutureHandle<T> {
-    return (this._handle ??= new FutureHandle(this));
+    let handle = handles.get(this) as FutureHandle<T> | undefined;
+    if (handle === undefined) handles.set(this, (handle = new FutureHandle(this)));
+    return handle;
   }
 
   /**
@@ -266,7 +277,6 @@ export class Future<T> implements PromiseLike<T> {
     if (this._cancelRequested) return this._setCancelled();
     this._state = 'FINISHED';
     this._value = value;
-    (this._resolve as ((value: T) => void) | undefined)?.(value);
     this._finish();
   }
 
@@ -276,9 +286,7 @@ export class Future<T> implements PromiseLike<T> {
     if (this._cancelRequested) return this._setCancelled();
     this._state = 'FINISHED';
     this._error = error;
-    if (this._reject !== undefined) {
-      this._reject(error);
-    } else {
+    if (!this._observed) {
       this._watched = true;
       unretrieved.register(this, { task: this.task, message: error.message }, this);
     }
@@ -290,7 +298,6 @@ export class Future<T> implements PromiseLike<T> {
     if (this.done()) return;
     this._state = 'CANCELLED';
     this._error = new CancelledError(`task '${this.task}' was cancelled`);
-    this._reject?.(this._error);
     this._finish();
   }
 
@@ -314,6 +321,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   private _retrieved(): void {
+    this._observed = true;
     if (this._watched) {
       this._watched = false;
       unretrieved.unregister(this);
@@ -327,10 +335,7 @@ export class Future<T> implements PromiseLike<T> {
     } else if (this._state === 'CANCELLED') {
       this._promise = Promise.reject(this._error);
     } else {
-      this._promise = new Promise<T>((resolve, reject) => {
-        this._resolve = resolve as (value: never) => void;
-        this._reject = reject;
-      });
+      this._promise = new Promise<T>((resolve, reject) => this._addWaiter(new PromiseWaiter(resolve, reject) as Waiter));
     }
     return this._promise;
   }
@@ -338,7 +343,11 @@ export class Future<T> implements PromiseLike<T> {
 
 function settle<T>(waiter: Waiter, future: Future<T>): void {
   if (waiter instanceof Reaction) (waiter as unknown as Reaction<T, unknown, unknown>).run(future);
-  else invoke(waiter as DoneCallback<T>, future);
+  else if (waiter instanceof PromiseWaiter) {
+    const error = future._peekError();
+    if (error === undefined) (waiter as PromiseWaiter<T>).resolve(future._peekValue() as T);
+    else waiter.reject(error);
+  } else invoke(waiter as DoneCallback<T>, future);
 }
 
 /** A value in a line: its type and a short form (an object by its class and size). */
