@@ -3,7 +3,7 @@
 // one-line change. Tasks start synchronously inside submit() when a slot is free (no
 // extra tick, as p-queue does); everything else waits in a priority queue.
 //
-// Decisions worth knowing (the README repeats them):
+// Decisions worth knowing (the README's IoPool section tells users the same):
 // - Timeout and cancel of a running task abort its ctx.signal, settle the Future at once
 //   and free its slot at once, even if the task ignores the signal; such an abandoned
 //   attempt still running is counted in stats().runaway until it settles, so a leak shows.
@@ -19,162 +19,22 @@
 //   submitWhenReady() for backpressure instead.
 
 import { CancelledError, QueueFullError, RetryError, TimeoutError } from '../core/errors';
-import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
+import type { Executor, MapOptions, ShutdownOptions } from '../core/executor';
 import type { FutureHandle } from '../core/future-handle';
-import { Future, FutureOwner } from '../core/future';
+import { Future } from '../core/future';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
-import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
-import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, describe, NO_ARGS } from '../core/validate';
+import { checkItems, PoolCore } from '../core/pool-core';
+import { checkCount, checkOptions, checkShutdownOptions, describe, NO_ARGS } from '../core/validate';
+import { checkIoSubmitOptions, DEFAULT_IO_CONCURRENCY, IoOnFull, IoPoolOptions, IoPoolStats, IoSubmitOptions } from './options';
 import { PriorityQueue } from './priority-queue';
-import { checkRateLimit, RateLimit, SlidingWindow } from './rate-limit';
-import { backoffDelay, checkRetryOptions, RetryOptions, RetryPolicy } from './retry';
+import { checkRateLimit, SlidingWindow } from './rate-limit';
+import { SlotLedger } from './slots';
+import { backoffDelay, checkRetryOptions, RetryPolicy } from './retry';
+import { AnyIoTask, BACKOFF, Context, DONE, IoTask, isQueued, QUEUED, RUNNING, TaskContext, TaskRecord } from './task-record';
 
-/**
- * Default maxConcurrency. Python's thread default min(32, cpus + 4) bounds threads, which
- * cost memory and switches; an in-flight async task costs a few hundred bytes, so the
- * bound here protects the other side (sockets, file descriptors, the remote server)
- * instead. 100 matches aiohttp's connection limit, stays far below the usual 1024
- * descriptor ulimit, and gives 20k tasks/s at 5 ms latency; bench/io-pool.ts measures
- * that throughput grows ~linearly with the limit up to there (see its concurrency sweep).
- */
-export const DEFAULT_IO_CONCURRENCY = 100;
-
-const IO_SUBMIT_OPTION_KEYS: readonly string[] = ['timeout', 'runTimeout', 'signal', 'priority', 'retry'];
-
-/** What a running IoPool task receives as its first argument. */
-export interface TaskContext {
-  /** Aborts when the task is cancelled (reason CancelledError) or passes its deadline (reason TimeoutError). */
-  readonly signal: AbortSignal;
-  /** 1 for the first attempt, 2 for the first retry, ... */
-  readonly attempt: number;
-  /**
-   * Submits a child task to the same pool. While this task has children queued and no
-   * slot is free, they run one at a time on this task's slot (no deadlock when parents
-   * hold every slot). Children are cancelled if this task fails, times out or is cancelled.
-   */
-  submit<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Future<R>;
-}
-
-/** An IoPool task: an async (or plain) function of the context and the arguments. */
-export type IoTask<A extends readonly unknown[], R> = (ctx: TaskContext, ...args: A) => R | PromiseLike<R>;
-
-/** When the queue is full: throw QueueFullError, or cancel the task that would run next. */
-export type IoOnFull = 'reject' | 'discardOldest';
-
-export interface IoPoolOptions {
-  /** Most tasks running at once. Default DEFAULT_IO_CONCURRENCY (100). */
-  maxConcurrency?: number;
-  /** Most tasks waiting for a slot; beyond it `onFull` decides. Default unbounded. */
-  maxQueue?: number;
-  /** Default 'reject' (QueueFullError). 'discardOldest' cancels the queued task that would run next. */
-  onFull?: IoOnFull;
-  /** At most `count` task starts (retries included) in any window of `intervalMs`. */
-  rateLimit?: RateLimit;
-  /** Default retry policy of every task (per-task `retry` overrides it). */
-  retry?: RetryOptions;
-  /** For messages and stats. Default 'io-pool'. */
-  name?: string;
-}
-
-export interface IoSubmitOptions extends SubmitOptions {
-  /** Higher runs first among queued tasks; FIFO within a priority. Default 0. */
-  priority?: number;
-  /** Retry policy of this task; `false` turns off the pool's default. */
-  retry?: RetryOptions | false;
-}
-
-/** `active` counts children on a borrowed slot; `queued` those waiting for a slot or a
- * rate-limit token; `queueWait` runs from submit to the first start, `runTime` from there
- * to the end. */
-export interface IoPoolStats extends CommonStats {
-  maxConcurrency: number;
-  /** Retries started or scheduled (attempts after the first). */
-  retries: number;
-  /** Attempts abandoned by a timeout or cancel that have not settled yet: a leak if it grows. */
-  runaway: number;
-  paused: boolean;
-}
-
-// Any IoPool task, for the Executor interface and TaskGroup.
-type AnyIoTask = IoTask<never[], unknown>;
-
-// Task states.
-const QUEUED = 0;
-const RUNNING = 1;
-const BACKOFF = 2;
-const DONE = 3;
-
-const isQueued = (rec: TaskRecord): boolean => rec.state === QUEUED;
-
-class TaskRecord implements FutureOwner {
-  state = QUEUED;
-  attempt = 0;
-  future!: Future<unknown>;
-  ctx: Context | undefined = undefined; // the current attempt; undefined = none or abandoned
-  errors: Error[] | undefined = undefined; // failed attempts so far
-  controller: AbortController | undefined = undefined;
-  abortReason: Error | undefined = undefined;
-  timer: NodeJS.Timeout | undefined = undefined; // the deadline
-  deadline = Infinity; // performance.now() ms
-  backoffTimer: NodeJS.Timeout | undefined = undefined;
-  startedAt = -1;
-  // Slot bookkeeping: a running task holds a pool slot or borrows its lender's.
-  holdsSlot = false;
-  lender: TaskRecord | undefined = undefined;
-  lentTo: TaskRecord | undefined = undefined;
-  children: TaskRecord[] | undefined = undefined;
-  childQueue: PriorityQueue<TaskRecord> | undefined = undefined;
-  queuedChildren = 0;
-  inParentQueue = false; // counted in its parent's queuedChildren
-  // The pool's list of live records (for shutdown), intrusive so it costs no allocation.
-  prev: TaskRecord | undefined = undefined;
-  next: TaskRecord | undefined = undefined;
-
-  constructor(
-    readonly pool: IoPool,
-    readonly fn: AnyIoTask,
-    public args: readonly unknown[],
-    readonly priority: number,
-    readonly retry: RetryPolicy | undefined,
-    readonly parent: TaskRecord | undefined,
-    readonly submittedAt: number,
-    readonly runTimeout: number | undefined,
-  ) {}
-
-  liveState(): 'PENDING' | 'RUNNING' {
-    return this.attempt === 0 ? 'PENDING' : 'RUNNING';
-  }
-
-  cancel(): boolean {
-    return this.pool._cancel(this);
-  }
-
-  signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
-    }
-    return this.controller.signal;
-  }
-}
-
-class Context implements TaskContext {
-  constructor(
-    private readonly rec: TaskRecord,
-    readonly attempt: number,
-  ) {}
-
-  get signal(): AbortSignal {
-    return this.rec.signal();
-  }
-
-  submit<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Future<R> {
-    // An attempt that already ended (or was abandoned) has no slot to lend: the child is detached.
-    const parent = this.rec.ctx === this ? this.rec : undefined;
-    return this.rec.pool._enqueue(task as unknown as AnyIoTask, args, options, parent, 'submit') as Future<R>;
-  }
-}
+export { DEFAULT_IO_CONCURRENCY };
+export type { IoOnFull, IoPoolOptions, IoPoolStats, IoSubmitOptions, IoTask, TaskContext };
 
 export class IoPool implements Executor<AnyIoTask> {
   readonly maxConcurrency: number;
@@ -185,11 +45,10 @@ export class IoPool implements Executor<AnyIoTask> {
   private readonly rate: SlidingWindow | undefined;
   private readonly defaultRetry: RetryPolicy | undefined;
   private queued = 0;
-  private slotsUsed = 0;
   private running = 0;
   private live = 0; // records not DONE
   private liveHead: TaskRecord | undefined = undefined;
-  private readonly lenders = new Set<TaskRecord>();
+  private readonly slots: SlotLedger;
   private paused = false;
   private draining = false;
   private drainScheduled = false;
@@ -204,6 +63,7 @@ export class IoPool implements Executor<AnyIoTask> {
     checkOptions(options, ['maxConcurrency', 'maxQueue', 'onFull', 'rateLimit', 'retry', 'name'], 'IoPool');
     this.core = new PoolCore(options.name, 'io-pool');
     this.maxConcurrency = checkCount(options.maxConcurrency, 'maxConcurrency', 1, DEFAULT_IO_CONCURRENCY);
+    this.slots = new SlotLedger(this.maxConcurrency);
     this.maxQueue = checkCount(options.maxQueue, 'maxQueue', 0, Infinity);
     const onFull = options.onFull ?? 'reject';
     if ((onFull as string) === 'callerRuns') {
@@ -328,24 +188,7 @@ export class IoPool implements Executor<AnyIoTask> {
   _enqueue(fn: AnyIoTask, args: readonly unknown[], options: IoSubmitOptions | undefined, parent: TaskRecord | undefined, caller: string, name?: string): Future<unknown> {
     checkTask(fn, caller);
     if (!Array.isArray(args)) throw new TypeError(`${caller}: args must be an array of the task's arguments, got ${describe(args)}`);
-    let timeout: number | undefined;
-    let runTimeout: number | undefined;
-    let signal: AbortSignal | undefined;
-    let priority = 0;
-    let retry = this.defaultRetry;
-    if (options !== undefined) {
-      const opts = checkSubmitOptions(options, IO_SUBMIT_OPTION_KEYS);
-      timeout = opts.timeout;
-      runTimeout = opts.runTimeout;
-      signal = opts.signal;
-      const p = options.priority;
-      if (p !== undefined) {
-        if (typeof p !== 'number' || Number.isNaN(p)) throw new TypeError(`options.priority must be a number, got ${describe(p)}`);
-        if (!Number.isFinite(p)) throw new RangeError(`options.priority must be finite, got ${p}`);
-        priority = p;
-      }
-      if (options.retry !== undefined) retry = options.retry === false ? undefined : checkRetryOptions(options.retry, 'options.retry');
-    }
+    const { timeout, runTimeout, signal, priority, retry } = checkIoSubmitOptions(options, this.defaultRetry);
     this.core.checkOpen();
     if (parent !== undefined && parent.state !== RUNNING) parent = undefined;
     if (this.queueFull()) this.onQueueFull();
@@ -390,7 +233,7 @@ export class IoPool implements Executor<AnyIoTask> {
   }
 
   private wouldQueue(): boolean {
-    return this.queued > 0 || this.paused || this.slotsUsed >= this.maxConcurrency || (this.rate !== undefined && this.rate.wait(performance.now()) > 0);
+    return this.queued > 0 || this.paused || this.slots.full || (this.rate !== undefined && this.rate.wait(performance.now()) > 0);
   }
 
   /** Would one more task have to wait beyond maxQueue? */
@@ -421,7 +264,7 @@ export class IoPool implements Executor<AnyIoTask> {
       (parent.childQueue ??= new PriorityQueue<TaskRecord>()).push(rec);
       parent.queuedChildren++;
       rec.inParentQueue = true;
-      if (parent.lentTo === undefined) this.lenders.add(parent);
+      this.slots.offer(parent);
     }
   }
 
@@ -448,15 +291,8 @@ export class IoPool implements Executor<AnyIoTask> {
             break;
           }
         }
-        let rec: TaskRecord | undefined;
-        if (this.slotsUsed < this.maxConcurrency) {
-          rec = this.queue.shift(isQueued)!;
-          this.slotsUsed++;
-          rec.holdsSlot = true;
-        } else {
-          rec = this.borrow();
-          if (rec === undefined) break;
-        }
+        const rec = this.slots.take(this.queue);
+        if (rec === undefined) break;
         this.unqueue(rec);
         this.start(rec);
       }
@@ -464,20 +300,6 @@ export class IoPool implements Executor<AnyIoTask> {
       this.draining = false;
     }
     this.notify();
-  }
-
-  /** A queued child that may run on its waiting parent's slot, with the slot lent to it. */
-  private borrow(): TaskRecord | undefined {
-    for (const lender of this.lenders) {
-      this.lenders.delete(lender);
-      if (lender.state !== RUNNING || lender.lentTo !== undefined || lender.queuedChildren === 0) continue;
-      const child = lender.childQueue!.shift(isQueued);
-      if (child === undefined) continue;
-      lender.lentTo = child;
-      child.lender = lender;
-      return child;
-    }
-    return undefined;
   }
 
   private drainSoon(): void {
@@ -599,7 +421,7 @@ export class IoPool implements Executor<AnyIoTask> {
   private retryLater(rec: TaskRecord, delay: number): void {
     this.retries++;
     this.cancelChildren(rec); // they belonged to the failed attempt
-    this.releaseSlot(rec, false);
+    this.slots.release(rec, false);
     rec.state = BACKOFF;
     rec.backoffTimer = setTimeout(() => {
       rec.backoffTimer = undefined;
@@ -664,8 +486,8 @@ export class IoPool implements Executor<AnyIoTask> {
       rec.timer = undefined;
     }
     if (rec.startedAt >= 0) this.core.runTime.record(Math.max(1, Math.round((performance.now() - rec.startedAt) * 1e6)));
-    this.releaseSlot(rec, succeeded);
-    this.lenders.delete(rec);
+    this.slots.release(rec, succeeded);
+    this.slots.forget(rec);
     rec.children = undefined;
     rec.childQueue = undefined;
     rec.args = NO_ARGS;
@@ -674,32 +496,6 @@ export class IoPool implements Executor<AnyIoTask> {
     else this.liveHead = rec.next;
     if (rec.next !== undefined) rec.next.prev = rec.prev;
     rec.prev = rec.next = undefined;
-  }
-
-  private releaseSlot(rec: TaskRecord, handOn: boolean): void {
-    const borrower = rec.lentTo;
-    if (borrower !== undefined) {
-      rec.lentTo = undefined;
-      if (handOn || borrower.state === RUNNING) {
-        // The child on our slot keeps running: it takes the slot over (cancelled children
-        // released it already, so this is the success path or a detached child).
-        borrower.lender = rec.lender;
-        borrower.holdsSlot = rec.holdsSlot;
-        if (rec.lender !== undefined) rec.lender.lentTo = borrower;
-        rec.lender = undefined;
-        rec.holdsSlot = false;
-        return;
-      }
-    }
-    if (rec.holdsSlot) {
-      rec.holdsSlot = false;
-      this.slotsUsed--;
-    } else if (rec.lender !== undefined) {
-      const lender = rec.lender;
-      rec.lender = undefined;
-      lender.lentTo = undefined;
-      if (lender.state === RUNNING && lender.queuedChildren > 0) this.lenders.add(lender);
-    }
   }
 
   private notify(): void {

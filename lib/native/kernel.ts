@@ -2,7 +2,8 @@
 // kernel's declared schema (and any rule that spans arguments) before anything is
 // queued, encodes them for the batched submission, and runs the kernel synchronously
 // on the calling thread when asked (runSync).
-import { ArgKind, binding, RawArgSpec, RawKernel, ResultKind } from './binding';
+import { binding, RawArgSpec, RawKernel } from './binding';
+import { ArgKind, ResultKind } from './wire';
 import { describe } from '../core/validate';
 
 /** A rule over all arguments (e.g. lo <= hi); returns an error to throw, or undefined. */

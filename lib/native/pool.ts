@@ -1,10 +1,12 @@
-// NativePool: runs native kernels on corepool's own threads. Submissions are queued in
-// JS and sent to the native side in one call per tick (or per full batch);
-// completions come back in batches through one JS call. Futures settle from there.
+// NativePool: runs native kernels on corepool's own threads. A task flows
+// submit (here) -> SubmitBatch (submit-batch.ts: one native call per tick or full batch)
+// -> the native pool -> a completion batch (one JS call, onComplete here) ->
+// completions.ts (record -> result or error) -> its Future. SlotTable (slots.ts) maps
+// the native side's task ids to Futures.
 import * as os from 'node:os';
 
-import { binding, COMPLETION_FIELDS as RECORD_FIELDS, RawLockStats, RawPool, ResultKind, Status, SUBMIT_HEADER as HEADER } from './binding';
-import { KernelError, QueueFullError, TimeoutError } from '../core/errors';
+import { binding, RawLockStats, RawPool } from './binding';
+import { KernelError, QueueFullError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
 import type { FutureHandle } from '../core/future-handle';
 import { Future, FutureOwner } from '../core/future';
@@ -13,7 +15,11 @@ import { orderedMap } from '../core/map';
 import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
 import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, describe, NO_ARGS } from '../core/validate';
 import { registerLockPool } from './global-lock';
+import { errorOf, resultOf } from './completions';
 import { Kernel } from './kernel';
+import { AnyKernel, CHUNK, SINGLE, SlotTable, WRAP } from './slots';
+import { SubmitBatch } from './submit-batch';
+import { CancelOutcome, COMPLETION_FIELDS as RECORD_FIELDS, LockMode, Status } from './wire';
 
 export type OnFull = 'reject' | 'callerRuns' | 'discardOldest';
 
@@ -39,7 +45,6 @@ export interface PoolStats extends CommonStats {
   workers: number;
 }
 
-type AnyKernel = Kernel<readonly unknown[], unknown>;
 type ArgsOf<K> = K extends Kernel<infer A, unknown> ? A : never;
 type ResultOf<K> = K extends Kernel<readonly unknown[], infer R> ? R : never;
 
@@ -47,20 +52,12 @@ type ResultOf<K> = K extends Kernel<readonly unknown[], infer R> ? R : never;
 const FLUSH_AT = 1 << 16;
 const COMPLETION_CAPACITY = 4096;
 
-// Statuses and result kinds as plain constants: the hot loops read them per task.
+// Plain constants: module imports are getters under some loaders, and these are per task.
 const OK = Status.Ok;
 const ERROR = Status.Error;
 const CANCELLED = Status.Cancelled;
 const TIMED_OUT = Status.TimedOut;
-const R_NUMBER = ResultKind.Number;
-const R_BOOL = ResultKind.Bool;
-const R_UNDEFINED = ResultKind.Undefined;
-// Record layouts, as local constants: module imports are getters under some loaders.
 const COMPLETION_FIELDS = RECORD_FIELDS;
-const SUBMIT_HEADER = HEADER;
-// Per-slot shape of the result, for map's chunks.
-const CHUNK = 1; // several items: results come back together (see chunkResults)
-const WRAP = 2; // a chunk of one item: the native side returns it like a plain task's
 
 export class NativePool implements Executor<AnyKernel>, FutureOwner {
   readonly maxWorkers: number;
@@ -70,20 +67,8 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
 
   private readonly raw: RawPool;
   private readonly records = new Float64Array(COMPLETION_CAPACITY * COMPLETION_FIELDS);
-  // In-flight tasks by slot id (the id the native side knows them by).
-  private readonly slotFuture: (Future<unknown> | undefined)[] = [];
-  private readonly slotKernel: (AnyKernel | undefined)[] = [];
-  private slotFlags = new Uint8Array(1024);
-  // The batch each slot's task went out in; see sent().
-  private slotBatch = new Uint32Array(1024);
-  // Where each unsent task's record starts in the batch (to skip it if cancelled).
-  private slotPos = new Float64Array(1024);
-  private batchSeq = 0;
-  private readonly freeIds: number[] = [];
-  private batch = new Float64Array(1024);
-  private batchLength = 0;
-  private batchObjects: unknown[] = [];
-  private batchCount = 0;
+  private readonly slots = new SlotTable();
+  private readonly batch = new SubmitBatch(this.slots);
   private flushScheduled = false;
   private closed = false;
   private readonly core: PoolCore;
@@ -102,7 +87,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     }
     this.onFull = onFull;
     this.globalLock = parseGlobalLock(options.globalLock);
-    const lockMode = this.globalLock === false ? -1 : this.globalLock === 'legacy' ? 1 : 0;
+    const lockMode = this.globalLock === false ? LockMode.none : LockMode[this.globalLock];
     this.raw = new binding.NativePoolBinding(this.maxWorkers, this.core.name, lockMode, this.onComplete, this.records);
     if (this.globalLock !== false) registerLockPool(this);
   }
@@ -176,8 +161,9 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     const cancelQueued = (opts.cancelFutures || opts.cancelRunning) && !this.closed;
     if (cancelQueued) {
       // Not yet sent: cancelled here, before a worker could pick any of them up.
-      for (let id = 0; id < this.slotFuture.length; id++) {
-        if (this.slotFuture[id] !== undefined && !this.sent(id)) this.slotFuture[id]!.cancel();
+      const futures = this.slots.future;
+      for (let id = 0; id < futures.length; id++) {
+        if (futures[id] !== undefined && !this.batch.sent(id)) futures[id]!.cancel();
       }
     }
     this.flush();
@@ -186,7 +172,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     // Running tasks stop at their next checkpoint and come back CANCELLED.
     if (opts.cancelRunning && !this.closed) this.raw.cancelRunning();
     if (!this.closed) this.raw.requestStop();
-    const idle = this.core.whenIdle(this.inflight);
+    const idle = this.core.whenIdle(this.slots.inflight);
     this.closeIfIdle();
     return opts.wait ? idle : Promise.resolve();
   }
@@ -206,7 +192,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
 
   stats(): PoolStats {
     const [queued, active] = this.closed ? [0, 0] : this.raw.counts();
-    return { ...this.core.commonStats(active, queued + this.batchCount), workers: this.maxWorkers };
+    return { ...this.core.commonStats(active, queued + this.batch.count), workers: this.maxWorkers };
   }
 
   /** Share of the workers' time spent running tasks since the pool was created, 0..1. */
@@ -225,7 +211,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   /** @internal */
   liveState(future: Future<unknown>): 'PENDING' | 'RUNNING' {
     const id = future._key;
-    if (this.slotFuture[id] !== future || !this.sent(id) || this.closed) return 'PENDING';
+    if (this.slots.future[id] !== future || !this.batch.sent(id) || this.closed) return 'PENDING';
     // A worker took it. It stays RUNNING until it settles here, also once it has
     // finished natively and its completion is on its way.
     return this.raw.state(id) === Status.Running ? 'RUNNING' : 'PENDING';
@@ -234,16 +220,13 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   /** @internal */
   cancel(future: Future<unknown>): boolean {
     const id = future._key;
-    if (this.slotFuture[id] !== future || this.closed) return false;
-    if (!this.sent(id)) {
-      // Still in the unsent batch: mark its record skipped, so no worker can ever start it.
-      this.batch[this.slotPos[id]!] = -1 - id;
-      this.batchCount--;
+    if (this.slots.future[id] !== future || this.closed) return false;
+    if (!this.batch.sent(id)) {
+      this.batch.skip(id);
       this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
       return true;
     }
-    const r = this.raw.cancel(id);
-    if (r === 0) this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
+    if (this.raw.cancel(id) === CancelOutcome.Removed) this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
     // Running or finished on the way back: the completion settles it as CANCELLED.
     return true;
   }
@@ -259,30 +242,9 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     runTimeout: number | undefined,
   ): Future<unknown> {
     const future = new Future<unknown>(kernel.name, this);
-    const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.slotFuture.length;
-    future._key = id;
-    this.slotFuture[id] = future;
-    this.slotKernel[id] = kernel;
-    if (id >= this.slotFlags.length) this.growSlots();
-    this.slotFlags[id] = items === undefined ? 0 : items.length === 1 ? WRAP : CHUNK;
-    this.slotBatch[id] = this.batchSeq;
-    this.slotPos[id] = this.batchLength;
-    const count = items !== undefined ? items.length : 1;
-    const need = SUBMIT_HEADER + count * kernel.arity;
-    if (this.batchLength + need > this.batch.length) this.growBatch(need);
-    const b = this.batch;
-    let p = this.batchLength;
-    b[p++] = id;
-    b[p++] = kernel.id;
-    b[p++] = count;
-    b[p++] = timeout === undefined ? -1 : timeout;
-    b[p++] = runTimeout === undefined ? -1 : runTimeout;
-    if (items === undefined) p = this.writeArgs(kernel, single!, p);
-    else if (kernel.arity === 1) for (let k = 0; k < items.length; k++) p = this.writeValue(kernel, items[k], p);
-    else for (let k = 0; k < items.length; k++) p = this.writeArgs(kernel, items[k] as readonly unknown[], p);
-    this.batchLength = p;
-    this.batchCount++;
-    if (this.batchLength >= FLUSH_AT) this.flush();
+    const id = this.slots.open(future, kernel, items === undefined ? SINGLE : items.length === 1 ? WRAP : CHUNK);
+    this.batch.append(id, kernel, single, items, timeout, runTimeout);
+    if (this.batch.length >= FLUSH_AT) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(this.flush);
@@ -290,68 +252,21 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     return future;
   }
 
-  /** Numbers and booleans go into the record; typed arrays, strings and sizes by index
-   * into the batch's objects (the kernel's spec says which). */
-  private writeArgs(kernel: AnyKernel, args: readonly unknown[], p: number): number {
-    for (let i = 0; i < args.length; i++) p = this.writeValue(kernel, args[i], p, i);
-    return p;
-  }
-
-  private writeValue(kernel: AnyKernel, v: unknown, p: number, index = 0): number {
-    if (kernel.byObject[index]) {
-      this.batch[p] = this.batchObjects.length;
-      this.batchObjects.push(v);
-    } else if (typeof v === 'number') this.batch[p] = v;
-    else this.batch[p] = v === true ? 1 : 0;
-    return p + 1;
-  }
-
-  private growSlots(): void {
-    const flags = new Uint8Array(this.slotFlags.length * 2);
-    flags.set(this.slotFlags);
-    this.slotFlags = flags;
-    const batches = new Uint32Array(this.slotBatch.length * 2);
-    batches.set(this.slotBatch);
-    this.slotBatch = batches;
-    const positions = new Float64Array(this.slotPos.length * 2);
-    positions.set(this.slotPos);
-    this.slotPos = positions;
-  }
-
-  /** True once the task's batch went to the native side. */
-  private sent(id: number): boolean {
-    return this.slotBatch[id] !== this.batchSeq;
-  }
-
-  private growBatch(need: number): void {
-    let size = this.batch.length * 2;
-    while (size < this.batchLength + need) size *= 2;
-    const bigger = new Float64Array(size);
-    bigger.set(this.batch.subarray(0, this.batchLength));
-    this.batch = bigger;
-  }
-
   /** Sends the batch to the native side in one call. */
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    const length = this.batchLength;
-    const objects = this.batchObjects;
-    const b = this.batch;
-    const count = this.batchCount;
-    const seq = this.batchSeq;
-    this.batchLength = 0;
-    this.batchCount = 0;
-    this.batchObjects = [];
-    this.batchSeq = (seq + 1) >>> 0; // every task enqueued so far is now sent
+    const batch = this.batch;
+    const { records, length, objects, count, seq } = batch;
+    batch.reset();
     if (count === 0) return; // nothing, or only records cancelled before they were sent
     try {
-      this.raw.submit(b, length, objects);
+      this.raw.submit(records, length, objects);
     } catch (error) {
       // Arguments were validated in JS; reaching here is a bug, but it fails the batch's
       // futures instead of leaving them pending forever.
-      for (let id = 0; id < this.slotFuture.length; id++) {
-        if (this.slotFuture[id] !== undefined && this.slotBatch[id] === seq && this.raw.state(id) === -1) {
-          this.finishSlot(id, ERROR, 0, [String((error as Error).message)], 0, 0);
+      for (let id = 0; id < this.slots.future.length; id++) {
+        if (this.slots.future[id] !== undefined && this.slots.batch[id] === seq && this.raw.state(id) === -1) {
+          this.finishSlot(id, Status.Error, 0, [String((error as Error).message)], 0, 0);
         }
       }
     }
@@ -370,48 +285,31 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   /** Settles slot `id`. `value` is the number, boolean or index into `objects` that the
    * completion record carries (0 where there is none). */
   private finishSlot(id: number, status: Status, value: number, objects: unknown[] | undefined, waitNs: number, runNs: number): void {
-    const future = this.slotFuture[id];
+    const slots = this.slots;
+    const future = slots.future[id];
     if (future === undefined) return;
-    const kernel = this.slotKernel[id]!;
-    this.slotFuture[id] = undefined;
-    this.slotKernel[id] = undefined;
-    this.freeIds.push(id);
+    const kernel = slots.kernel[id]!;
+    const shape = slots.shape[id]!;
+    slots.free(id);
     // Every way a task ends passes here (completions, cancels before a worker took it,
     // discardOldest, shutdown), so the pool notices here that it has become idle.
-    if (this.inflight === 0) this.onIdle();
+    if (slots.inflight === 0) this.onIdle();
     if (runNs > 0) {
       this.runNsTotal += runNs;
       this.core.recordTimes(waitNs, runNs);
     }
+    const counters = this.core.counters;
     if (future.cancelRequested) status = CANCELLED; // once cancel() said yes, nothing else
-    switch (status) {
-      case OK: {
-        this.core.counters.completed++;
-        const kind = kernel.resultKind;
-        const shape = this.slotFlags[id]!;
-        let result: unknown;
-        if (shape === CHUNK) result = kind === R_UNDEFINED ? new Array<undefined>(value).fill(undefined) : chunkResults(kind, objects![value]);
-        else {
-          if (kind === R_NUMBER) result = value;
-          else if (kind === R_BOOL) result = value !== 0;
-          else if (kind === R_UNDEFINED) result = undefined;
-          else result = objects![value];
-          if (shape === WRAP) result = [result];
-        }
-        future._setResult(result);
-        return;
-      }
-      case ERROR:
-        this.core.counters.failed++;
-        future._setException(new KernelError(kernel.name, String(objects![value])));
-        return;
-      case TIMED_OUT:
-        this.core.counters.timedOut++;
-        future._setException(new TimeoutError(`task '${kernel.name}' passed its deadline`));
-        return;
-      default:
-        this.core.counters.cancelled++;
-        future._setCancelled();
+    if (status === OK) {
+      counters.completed++;
+      future._setResult(resultOf(kernel.resultKind, shape, value, objects));
+    } else if (status === ERROR || status === TIMED_OUT) {
+      if (status === ERROR) counters.failed++;
+      else counters.timedOut++;
+      future._setException(errorOf(status, kernel.name, value, objects));
+    } else {
+      counters.cancelled++;
+      future._setCancelled();
     }
   }
 
@@ -419,10 +317,10 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
   private queueFull(): boolean {
     if (this.maxQueue === Infinity || this.closed) return false;
     // Queued + running tasks are at most `inflight`: while that fits, no need to ask.
-    if (this.inflight + 1 - this.maxWorkers <= this.maxQueue) return false;
+    if (this.slots.inflight + 1 - this.maxWorkers <= this.maxQueue) return false;
     const [queued, active] = this.raw.counts();
     const freeWorkers = Math.max(0, this.maxWorkers - active);
-    return queued + this.batchCount + 1 - freeWorkers > this.maxQueue;
+    return queued + this.batch.count + 1 - freeWorkers > this.maxQueue;
   }
 
   private onQueueFull(kernel: AnyKernel, args: unknown): Future<unknown> | undefined {
@@ -450,32 +348,17 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
     }
   }
 
-  /** Tasks submitted and not yet settled: every slot id handed out and not yet free. */
-  private get inflight(): number {
-    return this.slotFuture.length - this.freeIds.length;
-  }
-
   private onIdle(): void {
     this.core.notifyIdle();
     this.closeIfIdle();
   }
 
   private closeIfIdle(): void {
-    if (this.core.shuttingDown && this.inflight === 0 && !this.closed) {
+    if (this.core.shuttingDown && this.slots.inflight === 0 && !this.closed) {
       this.closed = true;
       this.raw.close();
     }
   }
-}
-
-/** A chunk's results: numbers and booleans arrive as one Float64Array (see
- * pool_object.cc), other kinds as an array of values; undefined ones only as a count. */
-function chunkResults(kind: ResultKind, raw: unknown): unknown[] {
-  if (!(raw instanceof Float64Array)) return raw as unknown[];
-  const out = new Array<unknown>(raw.length);
-  if (kind === R_NUMBER) for (let i = 0; i < raw.length; i++) out[i] = raw[i];
-  else for (let i = 0; i < raw.length; i++) out[i] = raw[i] !== 0;
-  return out;
 }
 
 function checkKernel(kernel: unknown): asserts kernel is AnyKernel {

@@ -6,6 +6,7 @@
 
 #include "../global_lock.h"
 #include "../pool.h"
+#include "wire.h"
 #include "kernel_registry.h"
 #include "lock_stats_js.h"
 #include "pool_object.h"
@@ -127,6 +128,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getCheckInterval", Napi::Function::New<GetCheckInterval>(env, "getCheckInterval"));
   exports.Set("globalLockStats", Napi::Function::New<GlobalLockStatsJs>(env, "globalLockStats"));
   exports.Set("NativePoolBinding", PoolObject::Define(env));
+  exports.Set("wire", wire::Constants(env));
   return exports;
 }
 

@@ -4,16 +4,14 @@
 #include <string>
 
 #include "lock_stats_js.h"
+#include "wire.h"
 
 namespace corepool {
 namespace {
 
-// A submission record: [id, kernelId, items, timeoutMs, runTimeoutMs, args...], where a
-// typed-array, string or size argument is its index in the batch's `objects`. A negative
-// id (-1 - id) marks a record cancelled in JS before the batch was sent.
-constexpr uint32_t kSubmitHeader = 5;
-// A completion record: [id, status, value, queueWaitNs, runNs]; see lib/binding.ts.
-constexpr uint32_t kCompletionFields = 5;
+// Record layouts: wire.h.
+using wire::kCompletionFields;
+using wire::kSubmitHeader;
 
 Clock::duration ms_to_duration(double ms) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms));
@@ -79,8 +77,8 @@ PoolObject::PoolObject(const Napi::CallbackInfo& info)
   options.workers = uint32_t(workers);
   options.name = info[1].As<Napi::String>().Utf8Value();
   int lock_mode = info[2].As<Napi::Number>().Int32Value();
-  options.global_lock = lock_mode >= 0;
-  options.lock_mode = lock_mode == 1 ? LockMode::Legacy : LockMode::Modern;
+  options.global_lock = lock_mode != wire::kLockNone;
+  options.lock_mode = lock_mode == wire::kLockLegacy ? LockMode::Legacy : LockMode::Modern;
   CompletionQueue* queue = completions_;
   pool_ = std::make_unique<ThreadPool>(
       options, [queue](std::unique_ptr<Task> t) { queue->push(std::move(t)); });
@@ -260,15 +258,16 @@ void PoolObject::release_slot(uint32_t id) {
 Napi::Value PoolObject::Cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  if (closed_ || id >= slots_.size() || slots_[id].task == nullptr) return Napi::Number::New(env, 3);
+  auto outcome = [&](wire::CancelOutcome o) { return Napi::Number::New(env, static_cast<int>(o)); };
+  if (closed_ || id >= slots_.size() || slots_[id].task == nullptr) return outcome(wire::CancelOutcome::Unknown);
   std::unique_ptr<Task> removed;
   auto r = pool_->cancel(slots_[id].task, removed);
   if (r == ThreadPool::CancelResult::Removed) {
     release_slot(id);
     set_inflight(-1);
-    return Napi::Number::New(env, 0);
+    return outcome(wire::CancelOutcome::Removed);
   }
-  return Napi::Number::New(env, r == ThreadPool::CancelResult::Running ? 1 : 2);
+  return outcome(r == ThreadPool::CancelResult::Running ? wire::CancelOutcome::Running : wire::CancelOutcome::Finished);
 }
 
 Napi::Value PoolObject::TakeOldest(const Napi::CallbackInfo& info) {
