@@ -88,3 +88,10 @@ export class RemoteTaskError extends CorepoolError {
 export class JobLostError extends CorepoolError {
   override name = 'JobLostError';
 }
+
+/** The error of a cancelled task; `cause` (an AbortSignal's reason) is kept, as p-queue keeps it. */
+export function cancelledError(task: string, cause: unknown): CancelledError {
+  if (cause === undefined) return new CancelledError(`task '${task}' was cancelled`);
+  const why = cause instanceof Error ? `: ${cause.message}` : '';
+  return new CancelledError(`task '${task}' was cancelled${why}`, { cause });
+}

@@ -66,3 +66,13 @@ export class FutureHandle<T> {
     return this.future.toString();
   }
 }
+
+// Handles are asked for rarely (asCompleted, submitWhenReady): kept off the Future itself.
+const handles = new WeakMap<Future<unknown>, FutureHandle<unknown>>();
+
+/** The one handle of `future`. */
+export function handleOf<T>(future: Future<T>): FutureHandle<T> {
+  let handle = handles.get(future) as FutureHandle<T> | undefined;
+  if (handle === undefined) handles.set(future, (handle = new FutureHandle(future)));
+  return handle;
+}

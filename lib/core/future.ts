@@ -6,10 +6,16 @@
 
 import { inspect } from 'node:util';
 
-import { CancelledError, TimeoutError } from './errors';
-import { FutureHandle } from './future-handle';
-import { clearLongTimeout, setLongTimeout } from './timers';
+import { cancelledError } from './errors';
+import { FutureHandle, handleOf } from './future-handle';
+import { futureLine } from './future-printing';
+import { DoneCallback, invoke, PromiseWaiter, Reaction, settle, Waiter } from './future-reactions';
+import { checkResolversArgs, FutureOwner, FutureResolvers, resolversOf } from './future-resolvers';
+import { withTimeout } from './timers';
+import { unwatchUnretrieved, watchUnretrieved } from './unretrieved';
 import { checkOptions, checkTimeout, describe } from './validate';
+
+export type { FutureOwner, FutureResolvers } from './future-resolvers';
 
 const WAIT_OPTION_KEYS: readonly string[] = ['timeout'];
 
@@ -19,91 +25,6 @@ export type FutureState = 'PENDING' | 'RUNNING' | 'FINISHED' | 'CANCELLED';
 export interface WaitOptions {
   timeout?: number;
 }
-
-/** What an executor gives a Future so that it can report and cancel its task (see
- * Future.withResolvers, the seam for Executors written outside corepool). */
-export interface FutureOwner {
-  /** The live state of a task not yet done: queued or running. */
-  liveState(future: Future<unknown>): 'PENDING' | 'RUNNING';
-  /** Cancels the task; false only if it is already done. */
-  cancel(future: Future<unknown>): boolean;
-}
-
-type DoneCallback<T> = (future: Future<T>) => void;
-
-/**
- * The settling side of a Future, for an Executor written outside corepool (CPython's
- * set_result / set_exception / set_running_or_notify_cancel). Each settles the Future at
- * most once: later calls, and calls after cancel() returned true, are ignored (a
- * cancelled Future stays CANCELLED).
- */
-export interface FutureResolvers<T> {
-  readonly future: Future<T>;
-  setResult(value: T): void;
-  setException(error: Error): void;
-  setCancelled(): void;
-}
-
-/**
- * What `then()` registered: the callbacks and the Future it returned. Settling runs it
- * directly, with no Promise in between: `await future` and `Promise.all(futures)` call
- * `then` once per Future, and a Promise plus two closures per call was most of their cost.
- */
-class Reaction<T, R1, R2> {
-  constructor(
-    readonly derived: Future<R1 | R2>,
-    readonly onFulfilled: ((value: T) => R1 | PromiseLike<R1>) | null | undefined,
-    readonly onRejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined,
-  ) {}
-
-  run(source: Future<T>): void {
-    const derived = this.derived;
-    const error = source._peekError();
-    const handler = error === undefined ? this.onFulfilled : this.onRejected;
-    if (typeof handler !== 'function') {
-      if (error === undefined) derived._setResult(source._peekValue() as unknown as R1);
-      else derived._setException(error);
-      return;
-    }
-    let outcome: unknown;
-    try {
-      outcome = error === undefined ? (handler as (value: T) => unknown)(source._peekValue() as T) : (handler as (reason: unknown) => unknown)(error);
-    } catch (thrown) {
-      derived._setException(asError(thrown));
-      return;
-    }
-    if (outcome !== null && (typeof outcome === 'object' || typeof outcome === 'function') && typeof (outcome as PromiseLike<unknown>).then === 'function') {
-      // A thenable result: adopted, as a Promise would.
-      (outcome as PromiseLike<R1 | R2>).then(
-        (value) => derived._setResult(value),
-        (reason: unknown) => derived._setException(asError(reason)),
-      );
-    } else {
-      derived._setResult(outcome as R1 | R2);
-    }
-  }
-}
-
-/** The resolvers of the Promise that result() and the like hand out. */
-class PromiseWaiter<T> {
-  constructor(
-    readonly resolve: (value: T) => void,
-    readonly reject: (error: Error) => void,
-  ) {}
-}
-
-/** A Future's waiters, settled in the order added: done callbacks, then() reactions, its Promise. */
-type Waiter = ((future: never) => void) | Reaction<never, unknown, unknown> | PromiseWaiter<never>;
-
-// Handles are asked for rarely (asCompleted, submitWhenReady): kept off the Future itself.
-const handles = new WeakMap<Future<unknown>, FutureHandle<unknown>>();
-
-const unretrieved = new FinalizationRegistry<{ task: string; message: string }>((held) => {
-  process.emitWarning(
-    `exception of task '${held.task}' was never retrieved: ${held.message}`,
-    { type: 'CorepoolWarning', code: 'COREPOOL_UNRETRIEVED_EXCEPTION' },
-  );
-});
 
 export class Future<T> implements PromiseLike<T> {
   /** A name for messages and warnings: the kernel or function the task runs. */
@@ -142,20 +63,8 @@ export class Future<T> implements PromiseLike<T> {
    * ends the Future CANCELLED at once).
    */
   static withResolvers<T>(task: string, owner?: FutureOwner): FutureResolvers<T> {
-    if (typeof task !== 'string') throw new TypeError(`Future.withResolvers: task must be a string (a name for messages), got ${describe(task)}`);
-    if (owner !== undefined && (owner === null || typeof owner.cancel !== 'function' || typeof owner.liveState !== 'function')) {
-      throw new TypeError(`Future.withResolvers: owner must be { liveState(future), cancel(future) }, got ${describe(owner)}`);
-    }
-    const future = new Future<T>(task, owner);
-    return {
-      future,
-      setResult: (value) => future._setResult(value),
-      setException: (error) => {
-        if (!(error instanceof Error)) throw new TypeError(`setException: error must be an Error, got ${describe(error)}`);
-        future._setException(error);
-      },
-      setCancelled: () => future._setCancelled(),
-    };
+    checkResolversArgs(task, owner);
+    return resolversOf(new Future<T>(task, owner));
   }
 
   /** A Future already failed with `error`. */
@@ -216,9 +125,7 @@ export class Future<T> implements PromiseLike<T> {
    * submitWhenReady resolves with, so that TypeScript types it as a Future there.
    */
   get handle(): FutureHandle<T> {
-    let handle = handles.get(this) as FutureHandle<T> | undefined;
-    if (handle === undefined) handles.set(this, (handle = new FutureHandle(this)));
-    return handle;
+    return handleOf(this);
   }
 
   /**
@@ -227,11 +134,7 @@ export class Future<T> implements PromiseLike<T> {
    * Printing a failed Future does not count as reading its error.
    */
   toString(): string {
-    let outcome = '';
-    if (this._state === 'FINISHED') {
-      outcome = this._error === undefined ? ` returned ${shortValue(this._value)}` : ` raised ${this._error.name}: ${this._error.message}`;
-    }
-    return `<Future task=${this.task} state=${this.state}${outcome}>`;
+    return futureLine(this.task, this.state, this._value, this._error);
   }
 
   /** console.log and util.inspect print the same line, not the pool's internals. */
@@ -340,7 +243,7 @@ export class Future<T> implements PromiseLike<T> {
     this._error = error;
     if (!this._observed) {
       this._watched = true;
-      unretrieved.register(this, { task: this.task, message: error.message }, this);
+      watchUnretrieved(this, this.task, error);
     }
     this._finish();
   }
@@ -376,7 +279,7 @@ export class Future<T> implements PromiseLike<T> {
     this._observed = true;
     if (this._watched) {
       this._watched = false;
-      unretrieved.unregister(this);
+      unwatchUnretrieved(this);
     }
   }
 
@@ -391,59 +294,4 @@ export class Future<T> implements PromiseLike<T> {
     }
     return this._promise;
   }
-}
-
-/** The error of a cancelled task; `cause` (an AbortSignal's reason) is kept, as p-queue keeps it. */
-export function cancelledError(task: string, cause: unknown): CancelledError {
-  if (cause === undefined) return new CancelledError(`task '${task}' was cancelled`);
-  const why = cause instanceof Error ? `: ${cause.message}` : '';
-  return new CancelledError(`task '${task}' was cancelled${why}`, { cause });
-}
-
-function settle<T>(waiter: Waiter, future: Future<T>): void {
-  if (waiter instanceof Reaction) (waiter as unknown as Reaction<T, unknown, unknown>).run(future);
-  else if (waiter instanceof PromiseWaiter) {
-    const error = future._peekError();
-    if (error === undefined) (waiter as PromiseWaiter<T>).resolve(future._peekValue() as T);
-    else waiter.reject(error);
-  } else invoke(waiter as DoneCallback<T>, future);
-}
-
-/** A value in a line: its type and a short form (an object by its class and size). */
-function shortValue(value: unknown): string {
-  if (value === undefined || value === null) return String(value);
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
-  if (typeof value !== 'object' && typeof value !== 'function') return `${typeof value} ${String(value)}`;
-  const length = (value as { length?: unknown }).length;
-  return `${describe(value)}${typeof length === 'number' ? `(${length})` : ''}`;
-}
-
-function asError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(String(reason), { cause: reason });
-}
-
-function invoke<T>(fn: DoneCallback<T>, future: Future<T>): void {
-  try {
-    fn(future);
-  } catch (error) {
-    process.nextTick(() => {
-      throw error;
-    });
-  }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setLongTimeout(() => reject(new TimeoutError(`${what} timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearLongTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearLongTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

@@ -2,6 +2,7 @@
 // longer delay fires after 1 ms with a TimeoutOverflowWarning. Every corepool timer
 // (timeouts, retry delays, rate-limit windows) goes through here, so that any finite
 // delay is honoured exactly, by chaining timers, and Infinity means no timer at all.
+import { TimeoutError } from './errors';
 
 /** The longest delay one setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -39,4 +40,21 @@ export function setLongTimeout(fn: () => void, ms: number): LongTimer | undefine
 export function clearLongTimeout(timer: LongTimer | undefined): void {
   if (timer === undefined) return;
   clearTimeout(timer instanceof ChainedTimer ? timer.timer : timer);
+}
+
+/** `p`, or a rejection with TimeoutError if `ms` pass first (`what` timed out). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setLongTimeout(() => reject(new TimeoutError(`${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearLongTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearLongTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }

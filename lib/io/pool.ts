@@ -18,11 +18,11 @@
 //   "start it now beyond the limit", which breaks the one promise of this pool. Use
 //   submitWhenReady() for backpressure instead.
 
-import { PoolShutdownError, QueueFullError, RetryError, TimeoutError } from '../core/errors';
+import { cancelledError, PoolShutdownError, QueueFullError, RetryError, TimeoutError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions } from '../core/executor';
 import { types } from 'node:util';
 
-import { cancelledError, Future } from '../core/future';
+import { Future } from '../core/future';
 import type { FutureHandle } from '../core/future-handle';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
