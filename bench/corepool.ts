@@ -11,6 +11,9 @@ export const fromSource = __filename.endsWith('.ts');
 export const corepool = require(fromSource ? '../lib/index' : '../index') as typeof Corepool;
 
 export const { NativePool, kernels, wait, CancelledError, TimeoutError } = corepool;
+/** The code the sha256 kernel runs (the host's OpenSSL or corepool's own): internal, for labels. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const sha256Backend = (require(fromSource ? '../lib/native/binding' : '../native/binding') as { binding: { sha256Backend: string } }).binding.sha256Backend;
 export type NativePool = Corepool.NativePool;
 export type Future<T> = Corepool.Future<T>;
 

@@ -12,13 +12,14 @@
 //
 //   npm run bench:tiny [-- --rounds 7 --tasks 300000 --piscina-tasks 40000 --workers 2 --mallocs]
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as v8 from 'node:v8';
 
-import { kernels, NativePool, siblingFile, wait } from './corepool';
+import { kernels, NativePool, sha256Backend, siblingFile, wait } from './corepool';
 import { countPrimes, isPrime } from './js-kernels';
 import { loadPeer } from './peers';
 import { fmtRate, median } from './stats';
@@ -140,6 +141,7 @@ export async function runTiny(opts: TinyOptions): Promise<void> {
   const WAIT = 'corepool noop, wait(futures)';
   const ALL = 'corepool noop, await Promise.all(futures)';
   const ALL_RESULT = 'corepool noop, Promise.all(futures.map(f => f.result()))';
+  const THENABLE = 'floor of any thenable: Promise.all over settled { then(f) { f() } }';
   const overhead = await interleaved(
     [
       {
@@ -162,6 +164,17 @@ export async function runTiny(opts: TinyOptions): Promise<void> {
           for (let i = 0; i < n; i++) promises[i] = new Promise<void>((r) => (resolvers[i] = r));
           for (let i = 0; i < n; i++) resolvers[i]!();
           await Promise.all(promises);
+        },
+      },
+      {
+        // What Promise.all costs over thenables that are not Promises, however cheap.
+        name: THENABLE,
+        items: tasks,
+        once: async (n) => {
+          const thenables: PromiseLike<void>[] = new Array(n);
+          const settled = { then: (onFulfilled?: ((v: void) => unknown) | null) => void onFulfilled?.() } as unknown as PromiseLike<void>;
+          for (let i = 0; i < n; i++) thenables[i] = { then: settled.then };
+          await Promise.all(thenables);
         },
       },
       {
@@ -192,7 +205,7 @@ export async function runTiny(opts: TinyOptions): Promise<void> {
   );
   log('\nper-task overhead (noop):');
   printTable(overhead, 'tasks');
-  log(`  await Promise.all(futures) / Promise.all ceiling: ${ratio(overhead, ALL, CEILING_ALL).toFixed(2)}   (goal >= 0.7)`);
+  log(`  await Promise.all(futures) / Promise.all ceiling: ${ratio(overhead, ALL, CEILING_ALL).toFixed(2)}   (goal >= 0.7; any thenable: ${ratio(overhead, THENABLE, CEILING_ALL).toFixed(2)})`);
   log(`  wait(futures) / Promise ceiling:                  ${ratio(overhead, WAIT, CEILING).toFixed(2)}   (goal >= 0.8)`);
   log(`  wait(futures) / await Promise.all(futures):       ${ratio(overhead, WAIT, ALL).toFixed(2)}   (goal <= 1.3)`);
 
@@ -235,8 +248,24 @@ export async function runTiny(opts: TinyOptions): Promise<void> {
   const INLINE = 'isPrime in a plain JS loop on the main thread';
   const MAP_NOOP = `map(noop, ${fmtRate(opts.mapItems)} items, chunksize ${opts.chunksize})`;
   const noopItems = new Array<undefined>(opts.mapItems).fill(undefined);
+  const FOR_AWAIT = 'floor of per-item for await: results already in an array';
+  const known = numbers.map(isPrime);
   const maps = await interleaved(
     [
+      {
+        // What `for await` itself costs per item, with every result known in advance.
+        name: FOR_AWAIT,
+        items: opts.mapItems,
+        once: async () => {
+          let primes = 0;
+          let i = 0;
+          const source: AsyncIterable<boolean> = {
+            [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(i < known.length ? { value: known[i++]!, done: false } : { value: undefined, done: true }) }),
+          };
+          for await (const p of source) if (p) primes++;
+          if (primes !== expectedPrimes) throw new Error(`for await counted ${primes} primes, expected ${expectedPrimes}`);
+        },
+      },
       {
         name: MAP_PRIME,
         items: opts.mapItems,
@@ -270,7 +299,7 @@ export async function runTiny(opts: TinyOptions): Promise<void> {
   );
   log('\nmap with chunksize:');
   printTable(maps, 'items');
-  log(`  map(isPrime) / inline loop: ${ratio(maps, MAP_PRIME, INLINE).toFixed(2)}x   (goal >= 1.6x)`);
+  log(`  map(isPrime) / inline loop: ${ratio(maps, MAP_PRIME, INLINE).toFixed(2)}x   (goal >= 1.6x; per-item for await alone: ${ratio(maps, FOR_AWAIT, INLINE).toFixed(2)}x)`);
 
   // ---- map with the default chunksize vs one submit per item, then wait ----
   const perItem = Math.min(opts.mapItems, 200_000);
@@ -310,6 +339,26 @@ export async function runTiny(opts: TinyOptions): Promise<void> {
   log('\nmap with the default chunksize:');
   printTable(defaults, 'items');
   log(`  map(default chunksize) / per-item submit: ${ratio(defaults, MAP_DEFAULT, SUBMIT).toFixed(2)}x   (goal >= 1)`);
+  // ---- sha256 per thread: a pool of one worker against node:crypto on the main thread ----
+  const shaPool = new NativePool({ maxWorkers: 1, name: 'bench-sha' });
+  const shaBuffers = Array.from({ length: 64 }, (_, i) => new Uint8Array(64 * 1024).fill(i));
+  const shaWant = createHash('sha256').update(shaBuffers[5]!).digest('hex');
+  if (Buffer.from(await shaPool.submit(kernels.sha256, [shaBuffers[5]!])).toString('hex') !== shaWant) throw new Error('sha256 disagrees with node:crypto');
+  const SHA_POOL = `sha256 64 x 64 KiB, NativePool of 1 worker (${sha256Backend})`;
+  const SHA_SYNC = `sha256 64 x 64 KiB, kernels.sha256.runSync on the main thread (${sha256Backend})`;
+  const SHA_NODE = 'sha256 64 x 64 KiB, node:crypto on the main thread';
+  const sha = await interleaved(
+    [
+      { name: SHA_POOL, items: shaBuffers.length, once: async () => void (await Promise.all(shaBuffers.map((b) => shaPool.submit(kernels.sha256, [b])))) },
+      { name: SHA_SYNC, items: shaBuffers.length, once: async () => void shaBuffers.forEach((b) => kernels.sha256.runSync([b])) },
+      { name: SHA_NODE, items: shaBuffers.length, once: async () => void shaBuffers.forEach((b) => createHash('sha256').update(b).digest()) },
+    ],
+    rounds,
+  );
+  await shaPool.shutdown();
+  log('\nsha256 per thread:');
+  printTable(sha, 'hashes');
+  log(`  corepool / node:crypto, same thread: ${ratio(sha, SHA_SYNC, SHA_NODE).toFixed(2)}x   (goal >= 0.9)   on a pool thread: ${ratio(sha, SHA_POOL, SHA_NODE).toFixed(2)}x`);
   log(`\nload average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
