@@ -83,6 +83,27 @@ describe('waiting on many futures', () => {
   });
 
   describe('wait', () => {
+    it('a future listed twice is waited for and returned once, in every returnWhen', async () => {
+      for (const returnWhen of ['ALL_COMPLETED', 'FIRST_COMPLETED', 'FIRST_EXCEPTION'] as const) {
+        const slow = pool.submit(kernels.sleep, [40]);
+        const quick = pool.submit(kernels.sleep, [5]);
+        const all = await wait([slow, quick, slow, quick], { returnWhen });
+        if (returnWhen === 'FIRST_COMPLETED') {
+          assert.ok(all.done.has(quick) && all.done.size + all.notDone.size === 2, returnWhen);
+          await slow;
+        } else {
+          assert.ok(slow.done() && quick.done(), `${returnWhen}: returned before both were done`);
+          assert.deepEqual([...all.done], [slow, quick], returnWhen);
+          assert.equal(all.notDone.size, 0);
+        }
+      }
+      const twice = await wait([Future.resolved('r', 1), pool.submit(kernels.noop, [])].flatMap((f) => [f, f]));
+      assert.equal(twice.done.size, 2);
+      assert.equal(twice.done, twice.done, 'done is one Set, the same each time it is read');
+      twice.done = new Set();
+      assert.equal(twice.done.size, 0, 'done stays assignable, as a plain property is');
+      assert.deepEqual(Object.keys({ ...twice }).sort(), ['done', 'notDone']);
+    });
     it('ALL_COMPLETED (the default) waits for every future', async () => {
       const fs = [30, 60, 90].map((ms) => pool.submit(kernels.sleep, [ms]));
       const { done, notDone } = await wait(fs);

@@ -22,16 +22,36 @@ export interface DoneAndNotDone<T> {
   notDone: Set<Future<T>>;
 }
 
-/** The distinct futures, in first-seen order (a Set, as Python's functions take). */
-function toSet<T>(futures: Iterable<Future<T>>, fn: string): Set<Future<T>> {
+/** The futures as given, duplicates kept, each checked to be a Future (the iterable is read once). */
+function toList<T>(futures: Iterable<Future<T>>, fn: string): Future<T>[] {
   if (futures === null || typeof futures !== 'object' || !(Symbol.iterator in futures)) {
     throw new TypeError(`${fn}: futures must be an iterable of Futures, got ${describe(futures)}`);
   }
-  const set = new Set(futures);
-  for (const f of set) {
+  const list: Future<T>[] = [];
+  for (const f of futures) {
     if (!(f instanceof Future)) throw new TypeError(`${fn}: every item must be a Future, got ${describe(f)}`);
+    list.push(f);
   }
-  return set;
+  return list;
+}
+
+/**
+ * wait()'s answer once every future is done. None can change any more, so the Set of them
+ * (duplicates removed, as Python's wait removes them) is made only when `done` is read:
+ * for many futures it cost more than all the waiting (`const { notDone } = await wait(fs)`
+ * never needs it).
+ */
+function allDone<T>(list: Future<T>[]): DoneAndNotDone<T> {
+  let done: Set<Future<T>> | undefined;
+  return {
+    get done(): Set<Future<T>> {
+      return (done ??= new Set(list));
+    },
+    set done(value: Set<Future<T>>) {
+      done = value;
+    },
+    notDone: new Set(),
+  };
 }
 
 /**
@@ -41,7 +61,7 @@ function toSet<T>(futures: Iterable<Future<T>>, fn: string): Set<Future<T>> {
  * Future itself.
  */
 export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsCompletedOptions): AsyncIterableIterator<FutureHandle<T>> {
-  const list = [...toSet(futures, 'asCompleted')];
+  const list = [...new Set(toList(futures, 'asCompleted'))];
   checkOptions(options, ['timeout'], 'asCompleted');
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
   const ready: Future<T>[] = []; // in completion order; ready[handed] is the next to hand out
@@ -99,7 +119,9 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
 
 /** Waits until `returnWhen` holds or `timeout` ms pass; never rejects on timeout. */
 export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions): Promise<DoneAndNotDone<T>> {
-  const list = toSet(futures, 'wait');
+  // Duplicates stay: each entry is counted once when its future is done, so all entries
+  // done means all futures done, with no Set to build while waiting.
+  const list = toList(futures, 'wait');
   checkOptions(options, ['timeout', 'returnWhen'], 'wait');
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
   const returnWhen = options?.returnWhen ?? 'ALL_COMPLETED';
@@ -107,8 +129,7 @@ export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions):
     throw new TypeError(`wait: options.returnWhen must be 'FIRST_COMPLETED', 'FIRST_EXCEPTION' or 'ALL_COMPLETED', got ${describe(returnWhen)}`);
   }
   const split = (): DoneAndNotDone<T> => {
-    // All done (the usual end): the set itself is the answer, no copy.
-    if (doneCount === list.size) return { done: list, notDone: new Set() };
+    if (doneCount === list.length) return allDone(list);
     const done = new Set<Future<T>>();
     const notDone = new Set<Future<T>>();
     for (const f of list) (f.done() ? done : notDone).add(f);
@@ -122,7 +143,7 @@ export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions):
     if (!f.cancelled() && f._peekError() !== undefined) failed = true;
   };
   const satisfied = (): boolean =>
-    doneCount === list.size ||
+    doneCount === list.length ||
     (returnWhen === 'FIRST_COMPLETED' && doneCount > 0) ||
     (returnWhen === 'FIRST_EXCEPTION' && failed);
   for (const f of list) if (f.done()) note(f);
@@ -136,11 +157,17 @@ export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions):
       clearLongTimeout(timer);
       resolve(split());
     };
-    // One shared callback (it receives the future) rather than a closure per future.
-    const onDone = (f: Future<T>): void => {
-      note(f);
-      if (!finished && satisfied()) finish();
-    };
+    // One shared callback (it receives the future) rather than a closure per future;
+    // ALL_COMPLETED, the usual case, only counts.
+    const onDone =
+      returnWhen === 'ALL_COMPLETED'
+        ? (): void => {
+            if (++doneCount === list.length) finish();
+          }
+        : (f: Future<T>): void => {
+            note(f);
+            if (!finished && satisfied()) finish();
+          };
     for (const f of list) if (!f.done()) f.addDoneCallback(onDone);
     if (timeout !== undefined) timer = setLongTimeout(finish, timeout);
   });
