@@ -7,6 +7,7 @@ import { syncStop } from './sync-stop';
 import { ArgKind, ResultKind } from './wire';
 import { types } from 'node:util';
 
+import type { taskTypes, TypedTask } from '../core/task-types';
 import { describe } from '../core/validate';
 
 /** A rule over all arguments (e.g. lo <= hi); returns an error to throw, or undefined. */
@@ -31,7 +32,8 @@ export function isKernel(value: unknown): value is Kernel<readonly unknown[], un
   return typeof value === 'object' && value !== null && Kernel.isMade(value);
 }
 
-export class Kernel<A extends readonly unknown[], R> {
+export class Kernel<A extends readonly unknown[], R> implements TypedTask<A, R> {
+  declare readonly [taskTypes]?: { readonly args: A; readonly result: R };
   #made = true;
   readonly name: string;
   /** @internal the kernel's id in this thread's native registry */
