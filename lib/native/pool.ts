@@ -4,6 +4,7 @@
 // bounded queue's policies, options.ts the options and the kernel check.
 import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
 import type { Future } from '../core/future';
+import type { FutureHandle } from '../core/future-handle';
 import { orderedMap } from '../core/map';
 import { checkItems } from '../core/pool-core';
 import type { MapItem, TaskArgs, TaskResult } from '../core/task-types';
@@ -42,10 +43,10 @@ export class NativePool implements Executor<AnyKernel> {
   }
 
   /**
-   * Waits for room in a bounded queue, then submits; resolves with the Future itself
-   * (not its result). Bad arguments throw at once, like submit.
+   * Waits for room in a bounded queue, then submits; resolves with the Future's handle
+   * (`handle.future` is the Future itself, not its result). Bad arguments throw at once, like submit.
    */
-  submitWhenReady<K extends AnyKernel>(kernel: K, args: TaskArgs<K>, options?: SubmitOptions): Promise<Future<TaskResult<K>>> {
+  submitWhenReady<K extends AnyKernel>(kernel: K, args: TaskArgs<K>, options?: SubmitOptions): Promise<FutureHandle<TaskResult<K>>> {
     checkKernel(kernel, 'submitWhenReady');
     // Read and checked now, once: what is submitted later is what was checked.
     const values = kernel.checkedArgs(args);
