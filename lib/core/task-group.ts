@@ -23,6 +23,10 @@ type PoolResult<P> = P extends { submit(...args: never): Future<infer R> } ? R :
 // arguments' types. Its context's type stays, for the task's first parameter.
 type Loose<T> = T extends (ctx: infer C, ...args: never) => unknown ? (ctx: C, ...args: never[]) => unknown : T;
 
+/** A function task of a pool that runs functions (its context's type from the pool), else nothing. */
+type FunctionTask<P, A extends readonly unknown[], Res> =
+  PoolTask<P> extends infer T ? (T extends (ctx: infer C, ...args: never) => unknown ? (ctx: C, ...args: A) => Res : never) : never;
+
 /** `task`'s arguments: its own type's when it says (a kernel, a handle, a function), else the pool's. */
 type ArgsFor<P, T> = readonly unknown[] extends TaskArgs<T> ? PoolArgs<P> : TaskArgs<T>;
 /** What `task`'s Future gives: its own type's when it says, else the pool's. */
@@ -46,20 +50,28 @@ export class TaskGroup<R = unknown> {
 
   /**
    * Submits `task` to `pool` as part of this group, checked (in types and at run time)
-   * exactly as `pool.submit(task, args, options)` is.
+   * exactly as `pool.submit(task, args, options)` is. (Two signatures: a function task's
+   * arguments are read from its parameters, so that its context needs no annotation.)
    */
+  submit<P extends Submitter, A extends readonly unknown[], Res>(
+    pool: P,
+    task: FunctionTask<P, A, Res>,
+    args: Awaited<Res> extends R ? A : NotTheGroupsResult<R>,
+    options?: PoolOptions<P>,
+  ): Future<Awaited<Res>>;
   submit<P extends Submitter, T extends PoolTask<P>>(
     pool: P,
     task: T,
     args: ResultFor<P, T> extends R ? ArgsFor<P, T> : NotTheGroupsResult<R>,
     options?: PoolOptions<P>,
-  ): Future<ResultFor<P, T>> {
+  ): Future<ResultFor<P, T>>;
+  submit(pool: Submitter, task: unknown, args: unknown, options?: unknown): Future<unknown> {
     if (pool === null || typeof pool !== 'object' || typeof (pool as Submitter).submit !== 'function') {
       throw new TypeError(`TaskGroup.submit: pool must be an executor (NativePool, IoPool, WorkerPool, QueuePool), got ${describe(pool)}`);
     }
     if (this.closed) throw new CorepoolError('TaskGroup.submit: the group has already finished waiting');
     if (this.firstError !== undefined) throw new CorepoolError('TaskGroup.submit: the group failed', { cause: this.firstError });
-    const future = (pool as unknown as { submit(t: unknown, a: unknown, o?: unknown): Future<ResultFor<P, T>> }).submit(task, args, options);
+    const future = (pool as unknown as { submit(t: unknown, a: unknown, o?: unknown): Future<unknown> }).submit(task, args, options);
     this.futures.push(future as Future<unknown>);
     future.addDoneCallback((f) => this.onDone(f as Future<unknown>));
     return future;

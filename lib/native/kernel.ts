@@ -21,7 +21,7 @@ let minting = false;
 export function makeKernel<A extends readonly unknown[], R>(raw: RawKernel, rules: readonly ArgsRule[] = []): Kernel<A, R> {
   minting = true;
   try {
-    return new Kernel<A, R>(raw, rules);
+    return new (Kernel as unknown as new (raw: RawKernel, rules: readonly ArgsRule[]) => Kernel<A, R>)(raw, rules);
   } finally {
     minting = false;
   }
@@ -49,8 +49,8 @@ export class Kernel<A extends readonly unknown[], R> implements TypedTask<A, R> 
   private readonly rules: readonly ArgsRule[];
   private readonly checks: readonly ArgCheck[];
 
-  /** @internal Kernels come from `kernels` and `loadKernels()`; they cannot be constructed. */
-  constructor(raw: RawKernel, rules: readonly ArgsRule[] = []) {
+  /** Kernels come from `kernels` and `loadKernels()`; they cannot be constructed. */
+  private constructor(raw: RawKernel, rules: readonly ArgsRule[] = []) {
     if (!minting) {
       throw new TypeError('Kernel objects cannot be constructed: use the built-in `kernels` or loadKernels() on an addon built against corepool.h');
     }
