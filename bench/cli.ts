@@ -6,9 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { fromSource } from './corepool';
-import { renderText, writeResults } from './report';
-import { filterNames, runSuite, unknownFilterTerms } from './suite';
+import { fromSource } from './contenders/corepool';
+import { renderText, writeResults } from './harness/report';
+import { filterNames, runSuite, unknownFilterTerms } from './harness/suite';
 
 const BENCH_USAGE = `usage: corepool bench [--quick] [--workers 1,2,4] [--filter term,...] [--json] [--out dir]
 
@@ -95,16 +95,16 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   bench: { summary: 'the suite: CPU workloads vs peers, mixed, tiny tasks, map, IO, isolation', load: async () => ({ USAGE: BENCH_USAGE, run: bench }) },
   'bench:tiny': { summary: 'per-task overhead: noop and isPrime submits, map, vs piscina', load: () => import('./tiny-tasks') },
-  'bench:gil': { summary: "global-lock mode vs CPython's GIL (F1-F7)", load: () => import('./global-lock') },
-  'bench:cancel': { summary: 'cancel() and timeout latency of a running kernel', load: () => import('./cancel-latency') },
-  'bench:kernels': { summary: 'built-in kernels vs the same work in JS on piscina', load: () => import('./kernels-vs-piscina') },
-  'bench:io': { summary: 'IoPool vs p-limit and p-queue', load: () => import('./io-pool') },
-  'bench:workers': { summary: 'WorkerPool vs piscina, tinypool, workerpool, poolifier: tiny tasks, factorial, cancel, memory', load: () => import('./worker-pool/run') },
+  'bench:gil': { summary: "global-lock mode vs CPython's GIL (F1-F7)", load: () => import('./run/gil-fidelity') },
+  'bench:cancel': { summary: 'cancel() and timeout latency of a running kernel', load: () => import('./run/cancel-latency') },
+  'bench:kernels': { summary: 'built-in kernels vs the same work in JS on piscina', load: () => import('./run/kernels-vs-piscina') },
+  'bench:io': { summary: 'IoPool vs p-limit and p-queue', load: () => import('./run/async-limiters') },
+  'bench:workers': { summary: 'WorkerPool vs piscina, tinypool, workerpool, poolifier: tiny tasks, factorial, cancel, memory', load: () => import('./run/worker-pools') },
   // The two below load bullmq (an optional peer) only when run.
   'bench:queue': {
     summary: 'QueuePool vs plain BullMQ on a loopback Redis: round trip, throughput, scale-out, cancel',
     load: async () => {
-      const { QUEUE_USAGE, runQueueBench } = await import('./queue/run');
+      const { QUEUE_USAGE, runQueueBench } = await import('./run/queue-vs-bullmq');
       return { USAGE: QUEUE_USAGE, run: runQueueBench };
     },
   },

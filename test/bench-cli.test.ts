@@ -59,7 +59,7 @@ describe('the corepool CLI', function () {
 describe('the bench report', function () {
   // A result shaped as runSuite returns it, with the controls set to what a busy machine gives.
   async function render(overrides: { tinypoolEfficiency: number; gil: number | null; tiny: number | null }) {
-    const { renderText } = await import('../bench/report');
+    const { renderText } = await import('../bench/harness/report');
     const row = (contender: string, workers: number, efficiency: number) => ({
       workload: 'countPrimes', contender, workers, tasks: 10, wallMs: 100, throughput: 100, speedup: efficiency * workers,
       efficiency, latencyP50Ms: 1, latencyP99Ms: 2, eventLoopP99Ms: 1, startupMs: 5, peakRssMB: 50, agrees: true,

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as zlib from 'node:zlib';
 
-import { lineChart, textWidth, type Series } from '../bench/svg';
+import { lineChart, textWidth, type Series } from '../bench/harness/svg';
 
 const ideal: [number, number][] = [[1, 1], [2, 2], [4, 2], [8, 2]];
 const pts = (k: number): [number, number][] => [[1, 1], [2, 1 + k], [4, 1 + k], [8, 1 + k]];

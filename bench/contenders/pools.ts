@@ -30,7 +30,7 @@ type KernelHandle = { runSync(args: unknown[]): unknown };
 type PoolRun = { run(task: unknown): Promise<unknown>; destroy(): Promise<void> };
 type PoolCtor = new (opts: Record<string, unknown>) => PoolRun;
 
-const corepoolVersion = (): Availability => ({ ok: true, version: (require(corepoolModule.fromSource ? '../package.json' : '../../package.json') as { version: string }).version });
+const corepoolVersion = (): Availability => ({ ok: true, version: (require(corepoolModule.fromSource ? '../../package.json' : '../../../package.json') as { version: string }).version });
 
 function kernelOf(name: string): KernelHandle {
   const k = (kernels as unknown as Record<string, KernelHandle | undefined>)[name];

@@ -3,7 +3,7 @@
 // running the same plain-JS workloads from contenders/, configured as their docs show.
 import * as path from 'node:path';
 
-import { corepool } from '../corepool';
+import { corepool } from './corepool';
 
 const { WorkerPool } = corepool;
 
@@ -18,11 +18,11 @@ export interface Peer {
 export const PEER_NAMES = ['corepool', 'piscina', 'tinypool', 'workerpool', 'poolifier'] as const;
 export type PeerName = (typeof PEER_NAMES)[number];
 
-const dir = path.join(__dirname, 'contenders');
+const dir = path.join(__dirname, 'worker-pools');
 export const TASKS = path.join(dir, 'tasks.mjs');
 const PISCINA_WORKER = path.join(dir, 'piscina-worker.cjs');
 
-type Tasks = typeof import('./contenders/tasks.mjs');
+type Tasks = typeof import('./worker-pools/tasks.mjs');
 
 export async function startPeer(name: PeerName, size: number): Promise<Peer> {
   switch (name) {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const scratch = join(root, 'dist', '.bench-build');
 const target = join(root, 'dist', 'bench');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -19,7 +19,7 @@ rmSync(target, { recursive: true, force: true });
 renameSync(join(scratch, 'bench'), target);
 rmSync(scratch, { recursive: true, force: true });
 // The WorkerPool benchmarks' plain-JS workers and task module, which tsc does not copy.
-cpSync(join(root, 'bench', 'worker-pool', 'contenders'), join(target, 'worker-pool', 'contenders'), { recursive: true });
+cpSync(join(root, 'bench', 'contenders', 'worker-pools'), join(target, 'contenders', 'worker-pools'), { recursive: true });
 if (!existsSync(join(target, 'cli.js'))) throw new Error('bench/build.mjs: dist/bench/cli.js was not produced');
 chmodSync(join(target, 'cli.js'), 0o755);
 console.log('wrote dist/bench (the corepool bench command)');

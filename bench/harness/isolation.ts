@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { kernels, NativePool } from './corepool';
+import { kernels, NativePool } from '../contenders/corepool';
 import { percentile } from './stats';
 
 export interface IsolationResult {

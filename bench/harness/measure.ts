@@ -2,8 +2,8 @@
 // wall time, task latencies (submit to completion), event-loop delay and peak RSS.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-import type { Runner } from './contenders';
-import type { Task } from './js-kernels';
+import type { Runner } from '../contenders/pools';
+import type { Task } from '../contenders/js-kernels';
 import { median, percentile } from './stats';
 
 export interface BatchResult {

@@ -2,10 +2,10 @@
 // Options come from bench/cli.ts; output (table, JSON, Markdown, SVG) from bench/report.ts.
 import * as os from 'node:os';
 
-import { Contender, cpuContenders, delay, ioContenders, Runner } from './contenders';
-import { fromSource, kernels, NativePool, wait } from './corepool';
+import { Contender, cpuContenders, delay, ioContenders, Runner } from '../contenders/pools';
+import { fromSource, kernels, NativePool, wait } from '../contenders/corepool';
 import { runIsolation, IsolationResult } from './isolation';
-import { runJs, Task } from './js-kernels';
+import { runJs, Task } from '../contenders/js-kernels';
 import { measureBatch, RssSampler } from './measure';
 import { Progress } from './progress';
 import { median, percentile } from './stats';

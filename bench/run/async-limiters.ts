@@ -6,9 +6,9 @@
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 
-import { corepool } from './corepool';
-import { loadPeer } from './peers';
-import { median } from './stats';
+import { corepool } from '../contenders/corepool';
+import { loadPeer } from '../contenders/peers';
+import { median } from '../harness/stats';
 
 const { IoPool } = corepool;
 type PLimit = (concurrency: number) => <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) => Promise<R>;

@@ -2,8 +2,8 @@
 // native task. (a) cancel(): from the call until the Future is CANCELLED; (b) timeout:
 // from the task's deadline until its Future rejects with TimeoutError. Both for a
 // spin(10000) task, which checkpoints every 256 iterations, over ~30 runs.
-import { CancelledError, kernels, NativePool, TimeoutError } from './corepool';
-import { percentile } from './stats';
+import { CancelledError, kernels, NativePool, TimeoutError } from '../contenders/corepool';
+import { percentile } from '../harness/stats';
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const TIMEOUT_MS = 50;

@@ -8,10 +8,10 @@ import * as path from 'node:path';
 
 import { parseArgs } from 'node:util';
 
-import { corepool, fromSource, kernels, NativePool } from './corepool';
-import type { Future } from './corepool';
-import { mdTable } from './report';
-import { median } from './stats';
+import { corepool, fromSource, kernels, NativePool } from '../contenders/corepool';
+import type { Future } from '../contenders/corepool';
+import { mdTable } from '../harness/report';
+import { median } from '../harness/stats';
 
 const { setSwitchInterval, setCheckInterval } = corepool;
 type Counters = ReturnType<NativePool['lockStats']>;
@@ -304,7 +304,7 @@ export async function run(argv: string[]): Promise<number> {
     setCheckInterval(100);
   }
   out(`Load average at the end: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')} (a busy machine blurs F1 and F7: check the no-lock rows).`);
-  const dir = values.out ?? (fromSource ? path.join(__dirname, 'results') : path.resolve('corepool-bench-results'));
+  const dir = values.out ?? (fromSource ? path.join(__dirname, '..', 'results') : path.resolve('corepool-bench-results'));
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'global-lock.md'), lines.join('\n') + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), path.join(dir, 'global-lock.md'))}`);

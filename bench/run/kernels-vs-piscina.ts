@@ -6,11 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { kernels, NativePool, siblingFile } from './corepool';
-import { factorial as factorialJs } from './js-kernels';
-import { loadPeer } from './peers';
-import { median } from './stats';
-import { matmul as matmulJs } from './workers/kernels-vs-piscina-worker';
+import { kernels, NativePool, siblingFile } from '../contenders/corepool';
+import { factorial as factorialJs } from '../contenders/js-kernels';
+import { loadPeer } from '../contenders/peers';
+import { median } from '../harness/stats';
+import { matmul as matmulJs } from '../contenders/workers/kernels-vs-piscina-worker';
 
 interface PiscinaLike {
   run(task: unknown): Promise<unknown>;
@@ -67,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!peer.ok) throw new Error(`corepool bench:kernels needs piscina (${peer.reason}): ${peer.install}`);
   const { Piscina } = peer.module;
   const piscina = new Piscina({
-    filename: siblingFile(path.join(__dirname, 'workers'), 'kernels-vs-piscina-worker'),
+    filename: siblingFile(path.join(__dirname, '..', 'contenders', 'workers'), 'kernels-vs-piscina-worker'),
     minThreads: workers,
     maxThreads: workers,
     idleTimeout: 60_000,

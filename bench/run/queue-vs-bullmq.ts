@@ -12,9 +12,9 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
-import { corepool, fromSource } from '../corepool';
-import { fmtMs, fmtRate, median, percentile } from '../stats';
-import { startRedis, startWorker, stopWorkers, WorkerProcess } from './processes';
+import { corepool, fromSource } from '../contenders/corepool';
+import { fmtMs, fmtRate, median, percentile } from '../harness/stats';
+import { startRedis, startWorker, stopWorkers, WorkerProcess } from '../harness/queue-processes';
 
 const { QueuePool, kernels } = corepool;
 
@@ -41,7 +41,7 @@ let queueSeq = 0;
 const queueName = (label: string): string => `bench-${label}-${process.pid}-${queueSeq++}`;
 
 async function startBullmqWorker(redis: string, queue: string, concurrency: number): Promise<WorkerProcess> {
-  const file = path.join(__dirname, fromSource ? 'bullmq-worker.ts' : 'bullmq-worker.js');
+  const file = path.join(__dirname, '..', 'contenders', fromSource ? 'bullmq-worker.ts' : 'bullmq-worker.js');
   const proc = spawn(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), file, redis, queue, String(concurrency)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   await new Promise<void>((resolve, reject) => {

@@ -3,10 +3,10 @@
 // the factorial CPU workload, one process per library; cancelling a running sync loop vs
 // piscina; memory per worker and time to first result vs piscina.
 //   flags: --quick (small sizes), --only tiny,factorial,cancel,memory
-import { main as cancel } from './cancel';
-import { main as factorial } from './factorial';
-import { main as memory } from './memory';
-import { main as tiny } from './tiny';
+import { main as cancel } from './worker-pools/cancel';
+import { main as factorial } from './worker-pools/factorial';
+import { main as memory } from './worker-pools/memory';
+import { main as tiny } from './worker-pools/tiny';
 
 export const USAGE = `usage: corepool bench:workers [--quick] [--only tiny,factorial,cancel,memory]
   --quick   small sizes (tiny 50k tasks, factorial 5k tasks, 500 cancels, 1 memory run)

@@ -2,11 +2,11 @@
 // the Future's CANCELLED, and to the start of the next task on the same pool (one
 // worker). WorkerPool stops the loop at its checkpoint and keeps the worker; piscina
 // terminates the worker and starts another.
-import { corepool } from '../corepool';
-import { load, median, TASKS } from './peers';
+import { corepool } from '../../contenders/corepool';
+import { load, median, TASKS } from '../../contenders/worker-pools';
 import * as path from 'node:path';
 
-type Tasks = typeof import('./contenders/tasks.mjs');
+type Tasks = typeof import('../../contenders/worker-pools/tasks.mjs');
 const { CancelledError, WorkerPool } = corepool;
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -35,7 +35,7 @@ export async function cancelWorkerPool(cancels: number): Promise<{ toCancelled: 
 
 export async function cancelPiscina(cancels: number): Promise<{ toCancelled: number; toNext: number }> {
   const { Piscina } = await import('piscina');
-  const pool = new Piscina({ filename: path.join(__dirname, 'contenders/piscina-worker.cjs'), minThreads: 1, maxThreads: 1 });
+  const pool = new Piscina({ filename: path.join(__dirname, '../../contenders/worker-pools/piscina-worker.cjs'), minThreads: 1, maxThreads: 1 });
   await pool.run({ kind: 'started' });
   const toCancelled: number[] = [];
   const toNext: number[] = [];

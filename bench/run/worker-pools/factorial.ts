@@ -4,8 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 
-import { corepool } from '../corepool';
-import { load, median, PEER_NAMES, PeerName, startPeer } from './peers';
+import { corepool } from '../../contenders/corepool';
+import { load, median, PEER_NAMES, PeerName, startPeer } from '../../contenders/worker-pools';
 
 const N = 1000;
 

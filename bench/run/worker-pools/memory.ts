@@ -3,7 +3,7 @@
 // no-op result, then the RSS added by `workers` workers once all are running.
 import { spawnSync } from 'node:child_process';
 
-import { load, median, PeerName, startPeer } from './peers';
+import { load, median, PeerName, startPeer } from '../../contenders/worker-pools';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,7 +3,7 @@
 // Each round submits `tasks` at once and awaits them all.
 import * as os from 'node:os';
 
-import { load, median, PEER_NAMES, PeerName, startPeer } from './peers';
+import { load, median, PEER_NAMES, PeerName, startPeer } from '../../contenders/worker-pools';
 
 export async function runTinyWorkers(opts: { rounds: number; tasks: number; peerTasks: number; size: number }): Promise<Record<string, number>> {
   const rates: Record<string, number[]> = {};
