@@ -7,9 +7,9 @@
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { kernels, NativePool, siblingFile, wait } from './contenders/corepool';
-import { countPrimes } from './contenders/js-kernels';
-import { loadPeer } from './contenders/peers';
+import { kernels, NativePool, wait } from './contenders/corepool';
+import { countPrimes } from './contenders/js-kernels.cjs';
+import { loadPeer, plainExecArgv, workerFile } from './contenders/peers';
 import { fmtRate, median } from './harness/stats';
 
 type PiscinaCtor = new (opts: Record<string, unknown>) => { run(task: unknown): Promise<unknown>; destroy(): Promise<void> };
@@ -81,7 +81,7 @@ export async function runTiny(opts: TinyOptions): Promise<void> {
   const peer = loadPeer<{ Piscina?: PiscinaCtor; default?: PiscinaCtor }>('piscina');
   if (peer.ok) {
     const Piscina = (peer.module.Piscina ?? peer.module.default) as PiscinaCtor;
-    const pp = new Piscina({ filename: siblingFile(`${__dirname}/contenders/workers`, 'noop'), minThreads: workers, maxThreads: workers });
+    const pp = new Piscina({ filename: workerFile('noop'), minThreads: workers, maxThreads: workers, execArgv: plainExecArgv() });
     piscina = await rate(rounds, opts.piscinaTasks, async (n) => {
       const ps: Promise<unknown>[] = new Array(n);
       for (let i = 0; i < n; i++) ps[i] = pp.run(null);

@@ -13,8 +13,3 @@ export const corepool = require(fromSource ? '../../lib/index' : '../../index') 
 export const { NativePool, kernels, wait, CancelledError, TimeoutError } = corepool;
 export type NativePool = Corepool.NativePool;
 export type Future<T> = Corepool.Future<T>;
-
-/** The file name of a sibling module, with the extension this build uses (.ts or .js). */
-export function siblingFile(dir: string, name: string): string {
-  return require('node:path').join(dir, `${name}${fromSource ? '.ts' : '.js'}`) as string;
-}

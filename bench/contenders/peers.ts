@@ -51,3 +51,34 @@ function versionOf(name: string): string {
   }
   return '?';
 }
+
+/** A plain-JS worker file of bench/contenders/workers/ (build.mjs copies them into dist/bench as they are). */
+export function workerFile(name: 'task-worker' | 'raw-worker' | 'noop'): string {
+  return require('node:path').join(__dirname, 'workers', `${name}.cjs`) as string;
+}
+
+const LOADER_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+
+/**
+ * This process's Node flags without tsx's loader, for the peers' worker threads (a Worker
+ * inherits process.execArgv unless given its own). From source the benchmark runs under
+ * tsx, but a piscina user's workers run compiled JS: loading tsx in each worker would add
+ * its start-up (~100-400 ms here) to every peer's time to first result.
+ */
+export function plainExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    if (LOADER_FLAGS.has(flag)) {
+      const value = eq < 0 ? argv[i + 1] ?? '' : arg.slice(eq + 1);
+      if (eq < 0) i++;
+      if (/(^|[\\/])tsx([\\/@]|$)/.test(value)) continue;
+      out.push(...(eq < 0 ? [arg, value] : [arg]));
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}

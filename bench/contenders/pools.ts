@@ -1,10 +1,10 @@
 // The contenders: one interface over corepool, piscina, tinypool, a raw worker_threads
 // pool and the main thread, for CPU work; and IoPool, p-limit and NativePool `sleep`
-// for IO. Each starts with a worker count and runs Tasks (bench/js-kernels.ts).
+// for IO. Each starts with a worker count and runs Tasks (js-kernels.cjs).
 import * as corepoolModule from './corepool';
-import { kernels, NativePool, siblingFile, wait } from './corepool';
-import { runJs, Task } from './js-kernels';
-import { loadPeer, PeerName } from './peers';
+import { kernels, NativePool, wait } from './corepool';
+import { runJs, Task } from './js-kernels.cjs';
+import { loadPeer, PeerName, plainExecArgv, workerFile } from './peers';
 import { RawPool } from './raw-pool';
 
 export interface Runner {
@@ -73,12 +73,8 @@ function workerPool(peerName: 'piscina' | 'tinypool', native: boolean): Contende
       const peer = loadPeer<Record<string, unknown>>(peerName);
       if (!peer.ok) throw new Error(`${peerName} is not installed`);
       const Ctor = (peer.module[peerName === 'piscina' ? 'Piscina' : 'Tinypool'] ?? peer.module.default) as PoolCtor;
-      const filename = peerName === 'tinypool' && corepoolModule.fromSource
-        ? `${__dirname}/workers/task-worker-tsx.cjs`
-        : siblingFile(`${__dirname}/workers`, 'task-worker');
-      // execArgv explicitly: tinypool does not pass the parent's on, and from source the
-      // workers need tsx (--import tsx) to load the TypeScript worker file.
-      const pool = new Ctor({ filename, minThreads: workers, maxThreads: workers, idleTimeout: 60_000, execArgv: process.execArgv });
+      // A plain-JS worker file and no tsx in the workers, as a piscina user runs them.
+      const pool = new Ctor({ filename: workerFile('task-worker'), minThreads: workers, maxThreads: workers, idleTimeout: 60_000, execArgv: plainExecArgv() });
       return {
         run: (task) => pool.run({ kernel: task.kernel, args: task.args, native }),
         close: () => pool.destroy(),

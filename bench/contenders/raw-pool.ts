@@ -2,8 +2,8 @@
 // task, a FIFO of tasks waiting for an idle worker. No library, ~40 lines.
 import { Worker } from 'node:worker_threads';
 
-import { fromSource, siblingFile } from './corepool';
-import type { Task } from './js-kernels';
+import type { Task } from './js-kernels.cjs';
+import { plainExecArgv, workerFile } from './peers';
 
 type Job = { id: number; task: Task & { native: boolean }; resolve: (v: unknown) => void; reject: (e: Error) => void };
 
@@ -15,9 +15,8 @@ export class RawPool {
   private nextId = 0;
 
   constructor(threads: number) {
-    const file = fromSource ? `${__dirname}/workers/raw-worker-tsx.cjs` : siblingFile(`${__dirname}/workers`, 'raw-worker');
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(file);
+      const w = new Worker(workerFile('raw-worker'), { execArgv: plainExecArgv() });
       w.on('message', (msg: { id: number; ok: boolean; value: unknown }) => {
         const job = this.running.get(w)!;
         this.running.delete(w);

@@ -1,9 +1,13 @@
 // The pools the WorkerPool benchmarks compare, behind one small interface: WorkerPool and
 // the JS worker pools users pick today (piscina, tinypool, workerpool, poolifier), each
-// running the same plain-JS workloads from contenders/, configured as their docs show.
+// running the same plain-JS workloads from worker-pools/, configured as their docs show.
+// The peers' worker threads get the parent's flags without tsx (plainExecArgv), as a user's
+// compiled program gives them; WorkerPool's own workers are corepool's runtime, from lib/
+// under tsx when run from source.
 import * as path from 'node:path';
 
 import { corepool } from './corepool';
+import { plainExecArgv } from './peers';
 
 const { WorkerPool } = corepool;
 
@@ -37,22 +41,22 @@ export async function startPeer(name: PeerName, size: number): Promise<Peer> {
     }
     case 'piscina': {
       const { Piscina } = await import('piscina');
-      const pool = new Piscina({ filename: PISCINA_WORKER, minThreads: size, maxThreads: size });
+      const pool = new Piscina({ filename: PISCINA_WORKER, minThreads: size, maxThreads: size, execArgv: plainExecArgv() });
       return { name, run: (w, n) => pool.run(w === 'noop' ? null : { kind: w, n }), close: () => pool.destroy() };
     }
     case 'tinypool': {
       const { Tinypool } = await import('tinypool');
-      const pool = new Tinypool({ filename: PISCINA_WORKER, minThreads: size, maxThreads: size });
+      const pool = new Tinypool({ filename: PISCINA_WORKER, minThreads: size, maxThreads: size, execArgv: plainExecArgv() });
       return { name, run: (w, n) => pool.run(w === 'noop' ? null : { kind: w, n }), close: () => pool.destroy() };
     }
     case 'workerpool': {
       const workerpool = await import('workerpool');
-      const pool = workerpool.pool(path.join(dir, 'workerpool-worker.cjs'), { minWorkers: size, maxWorkers: size, workerType: 'thread' });
+      const pool = workerpool.pool(path.join(dir, 'workerpool-worker.cjs'), { minWorkers: size, maxWorkers: size, workerType: 'thread', workerThreadOpts: { execArgv: plainExecArgv() } });
       return { name, run: (w, n) => pool.exec(w === 'factorial' ? 'factorial' : 'noop', w === 'factorial' ? [n] : []), close: async () => void (await pool.terminate()) };
     }
     case 'poolifier': {
       const { FixedThreadPool } = await import('poolifier');
-      const pool = new FixedThreadPool(size, path.join(dir, 'poolifier-worker.cjs'));
+      const pool = new FixedThreadPool(size, path.join(dir, 'poolifier-worker.cjs'), { workerOptions: { execArgv: plainExecArgv() } });
       return { name, run: (w, n) => pool.execute(w === 'noop' ? undefined : { kind: w, n }), close: () => pool.destroy() };
     }
   }

@@ -1,25 +1,32 @@
 // Compiles bench/ into dist/bench: the `corepool bench` command (package.json "bin").
 // tsc must see lib/ for the benchmark's types, so it compiles into a scratch directory
-// and only bench/ is kept: at run time dist/bench/corepool.js loads the package's own
-// dist/index.js, so a second copy of lib/ would be dead weight in the tarball.
+// and only bench/ is kept: at run time dist/bench/contenders/corepool.js loads the
+// package's own dist/index.js, so a second copy of lib/ would be dead weight in the tarball.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bench = join(root, 'bench');
 const scratch = join(root, 'dist', '.bench-build');
 const target = join(root, 'dist', 'bench');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 rmSync(scratch, { recursive: true, force: true });
-execFileSync(process.execPath, [tsc, '-p', join(root, 'bench', 'tsconfig.json')], { stdio: 'inherit', cwd: root });
+execFileSync(process.execPath, [tsc, '-p', join(bench, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
 rmSync(target, { recursive: true, force: true });
 renameSync(join(scratch, 'bench'), target);
 rmSync(scratch, { recursive: true, force: true });
-// The WorkerPool benchmarks' plain-JS workers and task module, which tsc does not copy.
-cpSync(join(root, 'bench', 'contenders', 'worker-pools'), join(target, 'contenders', 'worker-pools'), { recursive: true });
-if (!existsSync(join(target, 'cli.js'))) throw new Error('bench/build.mjs: dist/bench/cli.js was not produced');
+// The plain-JS files tsc does not copy: the peers' worker files, the JS kernels they load
+// and the WorkerPool benchmarks' task module (with its types).
+for (const entry of readdirSync(bench, { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !/\.(cjs|mjs|d\.cts|d\.mts)$/.test(entry.name)) continue;
+  const from = join(entry.parentPath ?? entry.path, entry.name);
+  if (from === fileURLToPath(import.meta.url)) continue;
+  cpSync(from, join(target, relative(bench, from)));
+}
+if (!existsSync(join(target, 'cli.js'))) throw new Error('bench/harness/build.mjs: dist/bench/cli.js was not produced');
 chmodSync(join(target, 'cli.js'), 0o755);
 console.log('wrote dist/bench (the corepool bench command)');

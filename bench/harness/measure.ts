@@ -3,7 +3,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import type { Runner } from '../contenders/pools';
-import type { Task } from '../contenders/js-kernels';
+import type { Task } from '../contenders/js-kernels.cjs';
 import { median, percentile } from './stats';
 
 export interface BatchResult {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import { Contender, cpuContenders, delay, ioContenders, Runner } from '../contenders/pools';
 import { fromSource, kernels, NativePool, wait } from '../contenders/corepool';
 import { runIsolation, IsolationResult } from './isolation';
-import { runJs, Task } from '../contenders/js-kernels';
+import { runJs, Task } from '../contenders/js-kernels.cjs';
 import { measureBatch, RssSampler } from './measure';
 import { Progress } from './progress';
 import { median, percentile } from './stats';

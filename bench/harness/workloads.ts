@@ -1,6 +1,6 @@
 // The CPU workloads: the same list of Tasks for every contender, in full and --quick
 // sizes, and how results are normalised so they can be checked equal across contenders.
-import { KernelName, Task } from '../contenders/js-kernels';
+import { KernelName, Task } from '../contenders/js-kernels.cjs';
 
 export interface Workload {
   id: string;

@@ -3,14 +3,12 @@
 // piscina workers: a batch of tasks per round, the median round time of each side, and
 // their ratio. Results are checked equal before anything is timed.
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { kernels, NativePool, siblingFile } from '../contenders/corepool';
-import { factorial as factorialJs } from '../contenders/js-kernels';
-import { loadPeer } from '../contenders/peers';
+import { kernels, NativePool } from '../contenders/corepool';
+import { factorial as factorialJs, matmul as matmulJs } from '../contenders/js-kernels.cjs';
+import { loadPeer, plainExecArgv, workerFile } from '../contenders/peers';
 import { median } from '../harness/stats';
-import { matmul as matmulJs } from '../contenders/workers/kernels-vs-piscina-worker';
 
 interface PiscinaLike {
   run(task: unknown): Promise<unknown>;
@@ -67,11 +65,11 @@ export async function run(argv: string[]): Promise<number> {
   if (!peer.ok) throw new Error(`corepool bench:kernels needs piscina (${peer.reason}): ${peer.install}`);
   const { Piscina } = peer.module;
   const piscina = new Piscina({
-    filename: siblingFile(path.join(__dirname, '..', 'contenders', 'workers'), 'kernels-vs-piscina-worker'),
+    filename: workerFile('task-worker'),
     minThreads: workers,
     maxThreads: workers,
     idleTimeout: 60_000,
-    execArgv: process.execArgv, // from source the workers need tsx too
+    execArgv: plainExecArgv(), // compiled JS workers without tsx, as piscina's users run them
   });
   const pool = new NativePool({ maxWorkers: workers, name: 'bench-kernels' });
 
@@ -88,20 +86,20 @@ export async function run(argv: string[]): Promise<number> {
     if (c.name === 'factorial') {
       const want = factorialJs(c.size);
       if ((await pool.submit(kernels.factorial, [c.size])) !== want) throw new Error('factorial: corepool disagrees with JS');
-      if ((await piscina.run({ kernel: 'factorial', n: c.size })) !== want) throw new Error('factorial: piscina disagrees');
+      if ((await piscina.run({ kernel: 'factorial', args: [c.size], native: false })) !== want) throw new Error('factorial: piscina disagrees');
       core = () => Promise.all(Array.from({ length: c.tasks }, () => pool.submit(kernels.factorial, [c.size])));
-      pisc = () => Promise.all(Array.from({ length: c.tasks }, () => piscina.run({ kernel: 'factorial', n: c.size })));
+      pisc = () => Promise.all(Array.from({ length: c.tasks }, () => piscina.run({ kernel: 'factorial', args: [c.size], native: false })));
     } else {
       const n = c.size;
       const a = random(n * n, 1);
       const b = random(n * n, 2);
       const want = matmulJs(a, b, n);
       if (!sameBits(await pool.submit(kernels.matmul, [a, b, n]), want)) throw new Error('matmul: corepool disagrees with JS');
-      if (!sameBits((await piscina.run({ kernel: 'matmul', a, b, n })) as Float64Array, want)) throw new Error('matmul: piscina disagrees');
+      if (!sameBits((await piscina.run({ kernel: 'matmul', args: [a, b, n], native: false })) as Float64Array, want)) throw new Error('matmul: piscina disagrees');
       // corepool reads a and b in place; piscina structured-clones them to the worker and
       // the result back, as a piscina user would without transfer lists.
       core = () => Promise.all(Array.from({ length: c.tasks }, () => pool.submit(kernels.matmul, [a, b, n])));
-      pisc = () => Promise.all(Array.from({ length: c.tasks }, () => piscina.run({ kernel: 'matmul', a, b, n })));
+      pisc = () => Promise.all(Array.from({ length: c.tasks }, () => piscina.run({ kernel: 'matmul', args: [a, b, n], native: false })));
     }
     const coreMs = median(await timeRounds(rounds, core));
     const piscMs = median(await timeRounds(rounds, pisc));

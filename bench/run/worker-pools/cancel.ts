@@ -3,6 +3,7 @@
 // worker). WorkerPool stops the loop at its checkpoint and keeps the worker; piscina
 // terminates the worker and starts another.
 import { corepool } from '../../contenders/corepool';
+import { plainExecArgv } from '../../contenders/peers';
 import { load, median, TASKS } from '../../contenders/worker-pools';
 import * as path from 'node:path';
 
@@ -35,7 +36,7 @@ export async function cancelWorkerPool(cancels: number): Promise<{ toCancelled: 
 
 export async function cancelPiscina(cancels: number): Promise<{ toCancelled: number; toNext: number }> {
   const { Piscina } = await import('piscina');
-  const pool = new Piscina({ filename: path.join(__dirname, '../../contenders/worker-pools/piscina-worker.cjs'), minThreads: 1, maxThreads: 1 });
+  const pool = new Piscina({ filename: path.join(__dirname, '../../contenders/worker-pools/piscina-worker.cjs'), minThreads: 1, maxThreads: 1, execArgv: plainExecArgv() });
   await pool.run({ kind: 'started' });
   const toCancelled: number[] = [];
   const toNext: number[] = [];
