@@ -57,13 +57,17 @@ export function workerFile(name: 'task-worker' | 'raw-worker' | 'noop'): string 
   return require('node:path').join(__dirname, 'workers', `${name}.cjs`) as string;
 }
 
-const LOADER_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+const LOADER_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C']);
 
 /**
- * This process's Node flags without tsx's loader, for the peers' worker threads (a Worker
- * inherits process.execArgv unless given its own). From source the benchmark runs under
- * tsx, but a piscina user's workers run compiled JS: loading tsx in each worker would add
- * its start-up (~100-400 ms here) to every peer's time to first result.
+ * The Node flags for the peers' worker threads: this process's loaders and conditions,
+ * without tsx's. A Worker inherits process.execArgv unless given its own; from source the
+ * benchmark runs under tsx, but a piscina user's workers run compiled JS, and loading tsx
+ * in each worker adds ~50 ms to every peer's time to first result here (a plain-JS worker
+ * file's first message: 28 ms, 85 ms with --import tsx). Other flags are left out: V8 and
+ * per-process flags (--expose-gc, --stack-size)
+ * are refused in a Worker's execArgv (ERR_WORKER_INVALID_EXEC_ARGV) and apply to the
+ * whole process anyway.
  */
 export function plainExecArgv(argv: readonly string[] = process.execArgv): string[] {
   const out: string[] = [];
@@ -71,14 +75,11 @@ export function plainExecArgv(argv: readonly string[] = process.execArgv): strin
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
     const flag = eq < 0 ? arg : arg.slice(0, eq);
-    if (LOADER_FLAGS.has(flag)) {
-      const value = eq < 0 ? argv[i + 1] ?? '' : arg.slice(eq + 1);
-      if (eq < 0) i++;
-      if (/(^|[\\/])tsx([\\/@]|$)/.test(value)) continue;
-      out.push(...(eq < 0 ? [arg, value] : [arg]));
-      continue;
-    }
-    out.push(arg);
+    if (!LOADER_FLAGS.has(flag) && !flag.startsWith('--experimental-')) continue;
+    const separate = eq < 0 && LOADER_FLAGS.has(flag);
+    const value = separate ? argv[++i] ?? '' : eq < 0 ? '' : arg.slice(eq + 1);
+    if (/(^|[\\/])tsx([\\/@]|$)/.test(value)) continue;
+    out.push(...(separate ? [arg, value] : [arg]));
   }
   return out;
 }

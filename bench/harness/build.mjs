@@ -20,9 +20,9 @@ rmSync(target, { recursive: true, force: true });
 renameSync(join(scratch, 'bench'), target);
 rmSync(scratch, { recursive: true, force: true });
 // The plain-JS files tsc does not copy: the peers' worker files, the JS kernels they load
-// and the WorkerPool benchmarks' task module (with its types).
+XX
 for (const entry of readdirSync(bench, { recursive: true, withFileTypes: true })) {
-  if (!entry.isFile() || !/\.(cjs|mjs|d\.cts|d\.mts)$/.test(entry.name)) continue;
+  if (!entry.isFile() || !/\.(cjs|mjs)$/.test(entry.name)) continue;
   const from = join(entry.parentPath ?? entry.path, entry.name);
   if (from === fileURLToPath(import.meta.url)) continue;
   cpSync(from, join(target, relative(bench, from)));

@@ -66,10 +66,10 @@ function met(value: number | null | undefined, ok: (v: number) => boolean, noisy
 
 const GOALS_NOTE =
   "'noisy': the goal was missed while the controls (listed under the load line) show the machine was not quiet; " +
-  "'-': the measure did not run. A goal missed on a busy machine says more about the machine: compare with bench/results/reference/.";
+  "'-': the measure did not run. A goal missed on a busy machine says more about the machine: compare with the reference run the README quotes (bench/results/reference/ in the repository).";
 
 const CPU_NOTE =
-  'speedup = wall time at 1 worker / wall time (same contender, same run); efficiency = speedup / min(workers, cores); p50/p99 = submit-to-result latency with all tasks queued at once; loop p99 = monitorEventLoopDelay p99 during the timed runs; start = pool creation to first result.';
+  'speedup = wall time at 1 worker / wall time (same contender, same run); efficiency = speedup / min(workers, cores); p50/p99 = submit-to-result latency with all tasks queued at once; loop p99 = monitorEventLoopDelay p99 during the timed runs; start = pool creation to first result (peers\' workers are plain JS files, loaded without tsx, as their users run them).';
 
 function loadLine(res: SuiteResult): string {
   const reasons = noiseReasons(res);
@@ -93,6 +93,7 @@ function sections(res: SuiteResult): { title: string; header: string[]; rows: Ce
       ['countPrimes throughput, corepool / main-thread JS', x(s.countPrimesCorepoolOverMainJs), '', ''],
       ['tiny tasks/s, corepool / piscina', x(s.tinyCorepoolOverPiscina, 1), '>= 20x', met(s.tinyCorepoolOverPiscina, (v) => v >= 20, noisy)],
       ['tiny tasks/s, corepool / plain-Promise ceiling', x(s.tinyCorepoolOverPromiseCeiling), '', ''],
+      ['time to first result (ms): corepool / piscina (JS) / tinypool (JS)', `${fmtMs(s.startupMsCorepool ?? NaN)} / ${fmtMs(s.startupMsPiscinaJs ?? NaN)} / ${fmtMs(s.startupMsTinypoolJs ?? NaN)}`, '', ''],
       ['corepool speedup at 2 workers (countPrimes)', x(s.speedupCorepoolAt2), '>= 1.9x', met(s.speedupCorepoolAt2, (v) => v >= 1.9, noisy)],
       ['global-lock mode speedup at 2 workers', x(s.speedupGlobalLockAt2), '~1.0x', met(s.speedupGlobalLockAt2, (v) => v >= 0.85 && v <= 1.15, noisy)],
       ['piscina (JS) speedup at 2 workers', x(s.speedupPiscinaJsAt2), '', ''],

@@ -220,7 +220,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
       await runner?.close().catch(() => undefined);
     }
   }
-  {
+  if (tinyPools.some((c) => keep('tiny', c.id))) {
     // The ceiling for one Future per task: creating and resolving plain Promises.
     const n = opts.quick ? 100_000 : 500_000;
     const rates: number[] = [];
@@ -341,11 +341,19 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const ratio = (a: number | undefined | null, b: number | undefined | null): number | null => (a != null && b != null && b > 0 ? a / b : null);
   const tinyOf = (id: string) => tiny.find((t) => t.contender === id)?.tasksPerSec;
   const iso = (c: IsolationResult['condition']) => isolation.find((i) => i.condition === c)?.p99Ms ?? null;
+  // Start-up: the median over the countPrimes sweep's pools (one per worker count).
+  const startup = (contender: string): number | null => {
+    const times = cpu.filter((r) => r.workload === 'countPrimes' && r.contender === contender).map((r) => r.startupMs);
+    return times.length ? median(times) : null;
+  };
   const summary: Record<string, number | null> = {
     countPrimesCorepoolOverPiscinaJs: ratio(tp('corepool'), tp('piscina-js')),
     countPrimesCorepoolOverPiscinaNative: ratio(tp('corepool'), tp('piscina-native')),
     countPrimesCorepoolOverMainJs: ratio(tp('corepool'), find(cpu, 'countPrimes', 'main-js', 1)?.throughput),
     tinyCorepoolOverPiscina: ratio(tinyOf('corepool'), tinyOf('piscina-js')),
+    startupMsCorepool: startup('corepool'),
+    startupMsPiscinaJs: startup('piscina-js'),
+    startupMsTinypoolJs: startup('tinypool-js'),
     tinyCorepoolOverPromiseCeiling: ratio(tinyOf('corepool'), tinyOf('plain Promise (ceiling)')),
     speedupCorepoolAt2: find(cpu, 'countPrimes', 'corepool', 2)?.speedup ?? null,
     speedupGlobalLockAt2: find(cpu, 'countPrimes', 'corepool-gil', 2)?.speedup ?? null,
