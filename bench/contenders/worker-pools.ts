@@ -7,7 +7,10 @@
 import * as path from 'node:path';
 
 import { corepool } from './corepool';
+import { loadAverage } from '../harness/machine';
 import { plainExecArgv } from './peers';
+
+export { median } from '../harness/stats';
 
 const { WorkerPool } = corepool;
 
@@ -62,12 +65,5 @@ export async function startPeer(name: PeerName, size: number): Promise<Peer> {
   }
 }
 
-export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-export function load(): string {
-  return (require('node:os') as typeof import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ');
-}
+/** The load average, printed beside each benchmark's figures. */
+export const load = loadAverage;

@@ -6,6 +6,7 @@ import { Contender, cpuContenders, delay, ioContenders, Runner } from '../conten
 import { fromSource, kernels, NativePool, wait } from '../contenders/corepool';
 import { runIsolation, IsolationResult } from './isolation';
 import { runJs, Task } from '../contenders/js-kernels.cjs';
+import { loadAverage } from './machine';
 import { measureBatch, RssSampler } from './measure';
 import { Progress } from './progress';
 import { median, percentile } from './stats';
@@ -88,7 +89,7 @@ export function unknownFilterTerms(filter: string[]): string[] {
 
 export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const t0 = performance.now();
-  const loadStart = os.loadavg();
+  const loadStart = loadAverage();
   const cores = os.availableParallelism();
   const keep = (workload: string, contender: string): boolean => opts.filter.length === 0 || opts.filter.some((term) => termMatches(term, workload, contender));
   const reps = opts.quick ? 1 : 3;
@@ -380,8 +381,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
       uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
       date: new Date().toISOString(),
       moduleFrom: fromSource ? 'source (lib/ via tsx)' : 'compiled (dist/)',
-      loadAverageStart: loadStart.map((v) => v.toFixed(2)).join(' '),
-      loadAverageEnd: os.loadavg().map((v) => v.toFixed(2)).join(' '),
+      loadAverageStart: loadStart,
+      loadAverageEnd: loadAverage(),
     },
     options: opts,
     contenders: versions,

@@ -8,6 +8,7 @@ import * as vm from 'node:vm';
 
 import { corepool } from '../contenders/corepool';
 import { loadPeer } from '../contenders/peers';
+import { loadAverage, machineLine } from '../harness/machine';
 import { median } from '../harness/stats';
 
 const { IoPool } = corepool;
@@ -128,11 +129,12 @@ export async function run(argv: string[]): Promise<number> {
     v8.setFlagsFromString('--expose-gc');
     (globalThis as { gc?: unknown }).gc = vm.runInNewContext('gc');
   }
-  console.log(`node ${process.version}, ${process.env.RUNS ? '' : 'RUNS=5 '}p-limit vs p-queue vs IoPool`);
+  console.log(`${process.env.RUNS ? '' : 'RUNS=5 '}p-limit vs p-queue vs IoPool; ${machineLine()}`);
   await suite('tiny async tasks', TINY, tiny);
   const ideal = (SLOW / CONCURRENCY) * LATENCY_MS;
   const slowMs = await suite(`tasks of ${LATENCY_MS} ms latency`, SLOW, slow, ideal);
   console.log(`  (IoPool ${(slowMs['IoPool']! / ideal).toFixed(2)}x ideal, p-limit ${(slowMs['p-limit']! / ideal).toFixed(2)}x, p-queue ${(slowMs['p-queue']! / ideal).toFixed(2)}x)`);
   if (!process.env.NO_SWEEP) await sweep();
+  console.log(`load average at end: ${loadAverage()}`);
   return 0;
 }

@@ -3,6 +3,7 @@
 // from the task's deadline until its Future rejects with TimeoutError. Both for a
 // spin(10000) task, which checkpoints every 256 iterations, over ~30 runs.
 import { CancelledError, kernels, NativePool, TimeoutError } from '../contenders/corepool';
+import { loadAverage, machineLine } from '../harness/machine';
 import { percentile } from '../harness/stats';
 
 const RUNS = Number(process.env.RUNS ?? 30);
@@ -55,11 +56,12 @@ export async function run(argv: string[]): Promise<number> {
     [`timeout ${TIMEOUT_MS} ms of spin(10000): deadline -> rejection`, overruns],
   ] as const;
   const fmt = (ms: number): string => `${ms.toFixed(3)} ms`.padStart(11);
-  console.log(`corepool cancel latency, ${RUNS} runs each (node ${process.version})`);
+  console.log(`corepool cancel latency, ${RUNS} runs each; ${machineLine()}`);
   console.log(`${'measure'.padEnd(52)} ${'median'.padStart(11)} ${'p90'.padStart(11)} ${'max'.padStart(11)}`);
   for (const [name, xs] of rows) {
     const sorted = [...xs].sort((a, b) => a - b);
     console.log(`${name.padEnd(52)} ${fmt(percentile(sorted, 50))} ${fmt(percentile(sorted, 90))} ${fmt(sorted[sorted.length - 1]!)}`);
   }
+  console.log(`load average at end: ${loadAverage()}`);
   return 0;
 }

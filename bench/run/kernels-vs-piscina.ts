@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { kernels, NativePool } from '../contenders/corepool';
 import { factorial as factorialJs, matmul as matmulJs } from '../contenders/js-kernels.cjs';
 import { loadPeer, plainExecArgv, workerFile } from '../contenders/peers';
+import { loadAverage, machineLine } from '../harness/machine';
 import { median } from '../harness/stats';
 
 interface PiscinaLike {
@@ -78,7 +79,7 @@ export async function run(argv: string[]): Promise<number> {
     { name: 'matmul', size: values.quick ? 128 : 256, tasks: workers * 4 },
   ];
   console.log(`corepool native kernels vs the same algorithm in JS on piscina: ${workers} workers, ${rounds} rounds (+1 warm-up), median of rounds`);
-  console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism()}\n`);
+  console.log(`${machineLine()}\n`);
   const rows: string[][] = [['workload', 'tasks', 'corepool ms', 'piscina ms', 'piscina / corepool']];
   for (const c of cases) {
     let core: () => Promise<unknown>;
@@ -108,6 +109,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  console.log(`load average at end: ${loadAverage()}`);
   await pool.shutdown();
   await piscina.destroy();
   return 0;
