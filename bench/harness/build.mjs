@@ -20,7 +20,7 @@ rmSync(target, { recursive: true, force: true });
 renameSync(join(scratch, 'bench'), target);
 rmSync(scratch, { recursive: true, force: true });
 // The plain-JS files tsc does not copy: the peers' worker files, the JS kernels they load
-XX
+// and the WorkerPool benchmarks' task module (their .d.cts/.d.mts types are for tsc only).
 for (const entry of readdirSync(bench, { recursive: true, withFileTypes: true })) {
   if (!entry.isFile() || !/\.(cjs|mjs)$/.test(entry.name)) continue;
   const from = join(entry.parentPath ?? entry.path, entry.name);
