@@ -19,7 +19,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   bench: { summary: 'the suite: CPU workloads vs peers, mixed, tiny tasks, map, IO, isolation', load: () => import('./run/suite') },
-  'bench:tiny': { summary: 'per-task overhead: noop and isPrime submits, map, vs piscina', load: () => import('./tiny-tasks') },
+  'bench:tiny': { summary: 'per-task overhead: noop and isPrime submits, map, vs piscina', load: () => import('./run/tiny-tasks') },
   'bench:gil': { summary: "global-lock mode vs CPython's GIL (F1-F7)", load: () => import('./run/gil-fidelity') },
   'bench:cancel': { summary: 'cancel() and timeout latency of a running kernel', load: () => import('./run/cancel-latency') },
   'bench:kernels': { summary: 'built-in kernels vs the same work in JS on piscina', load: () => import('./run/kernels-vs-piscina') },

@@ -19,10 +19,11 @@ execFileSync(process.execPath, [tsc, '-p', join(bench, 'tsconfig.json')], { stdi
 rmSync(target, { recursive: true, force: true });
 renameSync(join(scratch, 'bench'), target);
 rmSync(scratch, { recursive: true, force: true });
-// The plain-JS files tsc does not copy: the peers' worker files, the JS kernels they load
-// and the WorkerPool benchmarks' task module (their .d.cts/.d.mts types are for tsc only).
+// The files tsc does not copy: the peers' worker files, the JS kernels they load, the
+// WorkerPool benchmarks' task module (their .d.cts/.d.mts types are for tsc only), and
+// bench:tiny --mallocs's counter, which it compiles at run time.
 for (const entry of readdirSync(bench, { recursive: true, withFileTypes: true })) {
-  if (!entry.isFile() || !/\.(cjs|mjs)$/.test(entry.name)) continue;
+  if (!entry.isFile() || !/\.(cjs|mjs|c)$/.test(entry.name)) continue;
   const from = join(entry.parentPath ?? entry.path, entry.name);
   if (from === fileURLToPath(import.meta.url)) continue;
   cpSync(from, join(target, relative(bench, from)));

@@ -18,10 +18,11 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as v8 from 'node:v8';
 
-import { kernels, NativePool, wait } from './contenders/corepool';
-import { countPrimes, isPrime } from './contenders/js-kernels.cjs';
-import { loadPeer, plainExecArgv, workerFile } from './contenders/peers';
-import { fmtRate, median } from './harness/stats';
+import { kernels, NativePool, wait } from '../contenders/corepool';
+import { countPrimes, isPrime } from '../contenders/js-kernels.cjs';
+import { loadPeer, plainExecArgv, workerFile } from '../contenders/peers';
+import { loadAverage } from '../harness/machine';
+import { fmtRate, median } from '../harness/stats';
 
 type PiscinaCtor = new (opts: Record<string, unknown>) => { run(task: unknown): Promise<unknown>; destroy(): Promise<void> };
 
@@ -124,7 +125,7 @@ export async function runTiny(opts: TinyOptions): Promise<void> {
   const log = console.log;
   const { rounds, tasks, workers } = opts;
   log(`machine: ${os.cpus().length} cpus (${os.cpus()[0]?.model.trim()}), node ${process.version}, ${workers} workers, medians of ${rounds} interleaved rounds`);
-  log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  log(`load average at start: ${loadAverage()}`);
   if (MALLOC_FILE === undefined) log('native mallocs: not counted (add --mallocs; needs a C compiler)');
 
   const pool = new NativePool({ maxWorkers: workers, name: 'bench-tiny' });
@@ -310,14 +311,14 @@ export async function runTiny(opts: TinyOptions): Promise<void> {
   log('\nmap with the default chunksize:');
   printTable(defaults, 'items');
   log(`  map(default chunksize) / per-item submit: ${ratio(defaults, MAP_DEFAULT, SUBMIT).toFixed(2)}x   (goal >= 1)`);
-  log(`\nload average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  log(`\nload average at end: ${loadAverage()}`);
 }
 
 /** Builds the LD_PRELOAD malloc counter and runs this benchmark again under it. */
 function rerunWithMallocCounter(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corepool-mallocs-'));
   const lib = path.join(dir, 'malloc-counter.so');
-  const source = path.join(__dirname, 'malloc-counter.c');
+  const source = path.join(__dirname, '..', 'harness', 'malloc-counter.c');
   try {
     execFileSync(process.env.CC ?? 'cc', ['-shared', '-fPIC', '-O2', '-o', lib, source], { stdio: 'inherit' });
   } catch (error) {
