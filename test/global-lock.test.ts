@@ -2,7 +2,7 @@
 // GIL, checked against published figures), then a stress test for hangs and lost waiters.
 // Timing bounds are generous on purpose: this machine has 2 shared, noisy cores. The
 // assertions aim at the mechanism (counters, orders of magnitude), not at exact figures;
-// bench/global-lock.ts prints the precise tables.
+// bench/run/gil-fidelity.ts (npm run bench:gil) prints the precise tables.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
