@@ -2,7 +2,7 @@
 // priority order (priority-queue.ts), the bound of maxQueue, the pause, and the rate
 // limit's tokens and timer. drain() is the only place a task starts; it takes a slot
 // by the lending rule (slots.ts) and hands the record to the attempt lifecycle.
-import { LongTimer, setLongTimeout } from '../core/timers';
+import { clearLongTimeout, LongTimer, setLongTimeout } from '../core/timers';
 import { PriorityQueue } from './priority-queue';
 import type { SlidingWindow } from './rate-limit';
 import type { SlotLedger } from './slots';
@@ -112,7 +112,15 @@ export class RunQueue {
     } finally {
       this.draining = false;
     }
-    if (this.queued === 0 && this.emptyWaiters.length > 0) for (const wake of this.emptyWaiters.splice(0)) wake();
+    if (this.queued === 0) {
+      // Nothing waits for a token any more (the rest were cancelled or timed out): a timer
+      // left armed would keep an idle process alive for up to a whole window.
+      if (this.rateTimer !== undefined) {
+        clearLongTimeout(this.rateTimer);
+        this.rateTimer = undefined;
+      }
+      if (this.emptyWaiters.length > 0) for (const wake of this.emptyWaiters.splice(0)) wake();
+    }
     this.afterDrain();
   }
 
