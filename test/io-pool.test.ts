@@ -248,6 +248,23 @@ describe('IoPool', () => {
       assert.deepEqual(await Promise.all([b, c]), ['b', 'c']);
       await blocker;
     });
+
+    it('submitWhenReady is let in when a queued task passes its deadline, while the running one still blocks', async () => {
+      const io = new IoPool({ maxConcurrency: 1, maxQueue: 1 });
+      const blocker = io.submit((ctx: TaskContext) => untilAborted(ctx.signal), []);
+      const doomed = io.submit(async () => 'never', [], { timeout: 30 });
+      const ready = io.submitWhenReady(async () => 'in', []);
+      let woken = false;
+      void ready.then(() => (woken = true));
+      await tick();
+      assert.equal(woken, false, 'the queue is full: it must wait');
+      const handle = await ready;
+      assert.ok((await doomed.exception()) instanceof TimeoutError);
+      assert.equal(blocker.state, 'RUNNING', 'room came from the deadline, not from a completion');
+      blocker.cancel();
+      assert.equal(await handle.result(), 'in');
+      await io.shutdown();
+    });
   });
 
   it('pause(), resume(), onEmpty() and onIdle()', async () => {
