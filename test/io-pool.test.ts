@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 
 import { CancelledError, IoPool, PoolShutdownError, QueueFullError, TimeoutError, type TaskContext } from '../lib/index';
 import { sleep, untilAborted } from './helpers';
+import { explain, runChild } from './robustness/child';
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** A promise that ends only when the signal aborts (rejecting with its reason). */
@@ -88,6 +89,25 @@ describe('IoPool', () => {
     }
     assert.ok(starts[3]! - t0 < 50, 'the first window starts 4 at once');
     assert.ok(performance.now() - t0 >= 299, '14 starts at 4 per 100 ms need at least 3 windows');
+  });
+
+  it('a rate-limited pool whose waiting tasks were cancelled lets the process exit (child process)', () => {
+    // The second task waits for a token an hour away; cancelled, nothing is left to wait for.
+    const started = performance.now();
+    const r = runChild(`
+      const io = new lib.IoPool({ rateLimit: { count: 1, intervalMs: 3_600_000 } });
+      (async () => {
+        console.log('a:', await io.submit(async () => 'a', []));
+        const b = io.submit(async () => 'b', []);
+        const c = io.submit(async () => 'c', []);
+        b.cancel();
+        await io.shutdown({ cancelFutures: true });
+        console.log('b:', b.state, 'c:', c.state);
+      })();
+    `, 20_000);
+    assert.equal(r.status, 0, explain(r));
+    assert.match(r.stdout, /a: a\nb: CANCELLED c: CANCELLED/, explain(r));
+    assert.ok(performance.now() - started < 15_000, 'the child stayed alive on a rate timer');
   });
 
   it('starts queued tasks by priority, FIFO within a priority', async () => {
@@ -227,6 +247,23 @@ describe('IoPool', () => {
       assert.equal(a.state, 'CANCELLED');
       assert.deepEqual(await Promise.all([b, c]), ['b', 'c']);
       await blocker;
+    });
+
+    it('submitWhenReady is let in when a queued task passes its deadline, while the running one still blocks', async () => {
+      const io = new IoPool({ maxConcurrency: 1, maxQueue: 1 });
+      const blocker = io.submit((ctx: TaskContext) => untilAborted(ctx.signal), []);
+      const doomed = io.submit(async () => 'never', [], { timeout: 30 });
+      const ready = io.submitWhenReady(async () => 'in', []);
+      let woken = false;
+      void ready.then(() => (woken = true));
+      await tick();
+      assert.equal(woken, false, 'the queue is full: it must wait');
+      const handle = await ready;
+      assert.ok((await doomed.exception()) instanceof TimeoutError);
+      assert.equal(blocker.state, 'RUNNING', 'room came from the deadline, not from a completion');
+      blocker.cancel();
+      assert.equal(await handle.result(), 'in');
+      await io.shutdown();
     });
   });
 

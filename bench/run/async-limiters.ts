@@ -1,6 +1,7 @@
 // IoPool against p-limit and p-queue, same process, same run: 100k tiny async tasks
 // (per-task overhead of the limiter itself) and 10k tasks of 5 ms simulated latency
-// (scheduling under real waiting), then a concurrency sweep behind IoPool's default.
+// (scheduling under real waiting), IoPool's priority queue with many distinct priorities
+// against one, then a concurrency sweep behind IoPool's default.
 // Each figure is the median of RUNS runs; the libraries alternate within a run so that
 // drift on a shared machine hits them alike. `npm run bench:io`.
 import * as v8 from 'node:v8';
@@ -20,6 +21,7 @@ let PQueue: PQueueClass;
 const RUNS = Number(process.env.RUNS ?? 5);
 const TINY = Number(process.env.TINY ?? 100_000);
 const SLOW = Number(process.env.SLOW ?? 10_000);
+const PRIO = Number(process.env.PRIO ?? 20_000);
 const LATENCY_MS = 5;
 const CONCURRENCY = 100;
 
@@ -91,6 +93,35 @@ async function suite(label: string, n: number, task: (i: number) => Promise<numb
   return ms;
 }
 
+// The priority queue's cost: the same tiny tasks, each with its own priority (scrambled,
+// so neither end of the order is favoured) against all at one priority. The ratio is
+// what distinct priorities cost per queue operation; it should stay near 1, not grow with n.
+async function priorities(): Promise<void> {
+  const n = PRIO;
+  const runOnce = async (distinct: boolean): Promise<number> => {
+    const io = new IoPool({ maxConcurrency: CONCURRENCY });
+    const fs: PromiseLike<number>[] = new Array(n);
+    return time(() => {
+      for (let i = 0; i < n; i++) fs[i] = io.submit(tiny as (ctx: unknown, i: number) => Promise<number>, [i], { priority: distinct ? (i * 7919) % n : 0 });
+      return Promise.all(fs);
+    });
+  };
+  await runOnce(true); // warm-up
+  await runOnce(false);
+  const xs: Record<'one' | 'distinct', number[]> = { one: [], distinct: [] };
+  for (let r = 0; r < RUNS; r++) {
+    for (const distinct of r % 2 ? [true, false] : [false, true]) {
+      (globalThis as { gc?: () => void }).gc?.();
+      xs[distinct ? 'distinct' : 'one'].push(await runOnce(distinct));
+    }
+  }
+  const one = median(xs.one);
+  const distinct = median(xs.distinct);
+  console.log(`\npriorities: IoPool, ${n} tiny tasks, concurrency ${CONCURRENCY}, median of ${RUNS} runs`);
+  console.log(`  one priority        ${one.toFixed(1).padStart(9)} ms`);
+  console.log(`  ${n} distinct   ${distinct.toFixed(1).padStart(9)} ms   ${(distinct / one).toFixed(2)}x one priority`);
+}
+
 async function sweep(): Promise<void> {
   const n = 4000;
   console.log(`\nconcurrency sweep: IoPool, ${n} tasks of ${LATENCY_MS} ms, median of 3`);
@@ -115,7 +146,8 @@ async function sweep(): Promise<void> {
 export const USAGE = `usage: corepool bench:io
 
   IoPool against p-limit and p-queue (optional peers), same process: 100k tiny async tasks,
-  10k tasks of 5 ms latency, then a concurrency sweep; env RUNS, TINY, SLOW, NO_SWEEP`;
+  10k tasks of 5 ms latency, 20k distinct priorities vs one, then a concurrency sweep;
+  env RUNS, TINY, SLOW, PRIO, NO_SWEEP`;
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.length > 0) throw new RangeError(`corepool bench:io takes no arguments, got '${argv.join(' ')}'\n${USAGE}`);
@@ -134,6 +166,7 @@ export async function run(argv: string[]): Promise<number> {
   const ideal = (SLOW / CONCURRENCY) * LATENCY_MS;
   const slowMs = await suite(`tasks of ${LATENCY_MS} ms latency`, SLOW, slow, ideal);
   console.log(`  (IoPool ${(slowMs['IoPool']! / ideal).toFixed(2)}x ideal, p-limit ${(slowMs['p-limit']! / ideal).toFixed(2)}x, p-queue ${(slowMs['p-queue']! / ideal).toFixed(2)}x)`);
+  await priorities();
   if (!process.env.NO_SWEEP) await sweep();
   console.log(`load average at end: ${loadAverage()}`);
   return 0;

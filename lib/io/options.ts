@@ -10,7 +10,7 @@ import { checkRetryOptions, RetryOptions, RetryPolicy } from './retry';
  * cost memory and switches; an in-flight async task costs a few hundred bytes, so the
  * bound here protects the other side (sockets, file descriptors, the remote server)
  * instead. 100 matches aiohttp's connection limit, stays far below the usual 1024
- * descriptor ulimit, and gives 20k tasks/s at 5 ms latency; bench/io-pool.ts measures
+ * descriptor ulimit, and gives 20k tasks/s at 5 ms latency; bench/run/async-limiters.ts measures
  * that throughput grows ~linearly with the limit up to there (see its concurrency sweep).
  */
 export const DEFAULT_IO_CONCURRENCY = 100;

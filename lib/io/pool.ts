@@ -18,57 +18,42 @@
 //   "start it now beyond the limit", which breaks the one promise of this pool. Use
 //   submitWhenReady() for backpressure instead.
 
-import { cancelledError, PoolShutdownError, QueueFullError, RetryError, TimeoutError } from '../core/errors';
+import { PoolShutdownError, QueueFullError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions } from '../core/executor';
-import { types } from 'node:util';
-
 import { Future } from '../core/future';
 import type { FutureHandle } from '../core/future-handle';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
 import { checkItems, PoolCore } from '../core/pool-core';
-import { clearLongTimeout, LongTimer, setLongTimeout } from '../core/timers';
-import { checkCount, checkOptions, checkShutdownOptions, describe, NO_ARGS } from '../core/validate';
+import { checkCount, checkOptions, checkShutdownOptions, describe } from '../core/validate';
+import { Attempts } from './attempts';
 import { checkIoSubmitOptions, CheckedIoSubmitOptions, DEFAULT_IO_CONCURRENCY, IoOnFull, IoPoolOptions, IoPoolStats, IoSubmitOptions } from './options';
-import { PriorityQueue } from './priority-queue';
-import { checkRateLimit, SlidingWindow } from './rate-limit';
+import { checkRateLimit } from './rate-limit';
+import { checkRetryOptions, RetryPolicy } from './retry';
+import { RunQueue } from './run-queue';
 import { SlotLedger } from './slots';
-import { backoffDelay, checkRetryOptions, RetryPolicy } from './retry';
-import { AnyIoTask, BACKOFF, Context, DONE, IoTask, isQueued, QUEUED, RUNNING, TaskContext, TaskRecord } from './task-record';
+import { AnyIoTask, DONE, IoTask, RUNNING, TaskContext, TaskRecord } from './task-record';
 
 export { DEFAULT_IO_CONCURRENCY };
 export type { IoOnFull, IoPoolOptions, IoPoolStats, IoSubmitOptions, IoTask, TaskContext };
 
-const PROMISE_THEN = Promise.prototype.then; // eslint-disable-line @typescript-eslint/unbound-method
-
+// The pool is a facade over three parts: the shared PoolCore (lifecycle, waiters,
+// counters), the RunQueue (what waits, and the one loop that starts it) and the Attempts
+// (a task's life from its start to the moment it holds nothing).
 export class IoPool implements Executor<AnyIoTask> {
   readonly maxConcurrency: number;
   readonly maxQueue: number;
   readonly onFull: IoOnFull;
 
-  private readonly queue = new PriorityQueue<TaskRecord>();
-  private readonly rate: SlidingWindow | undefined;
-  private readonly defaultRetry: RetryPolicy | undefined;
-  private queued = 0;
-  private running = 0;
-  private live = 0; // records not DONE
-  private liveHead: TaskRecord | undefined = undefined;
-  private readonly slots: SlotLedger;
-  private paused = false;
-  private draining = false;
-  private drainScheduled = false;
-  private rateTimer: LongTimer | undefined = undefined;
-  private emptyWaiters: (() => void)[] = [];
   private readonly core: PoolCore;
-  // IoPool's own counters, beside the core's outcome counters.
-  private retries = 0;
-  private runaway = 0;
+  private readonly queue: RunQueue;
+  private readonly attempts: Attempts;
+  private readonly defaultRetry: RetryPolicy | undefined;
 
   constructor(options: IoPoolOptions = {}) {
     checkOptions(options, ['maxConcurrency', 'maxQueue', 'onFull', 'rateLimit', 'retry', 'name'], 'IoPool');
     this.core = new PoolCore(options.name, 'io-pool');
     this.maxConcurrency = checkCount(options.maxConcurrency, 'maxConcurrency', 1, DEFAULT_IO_CONCURRENCY);
-    this.slots = new SlotLedger(this.maxConcurrency);
     this.maxQueue = checkCount(options.maxQueue, 'maxQueue', 0, Infinity);
     const onFull = options.onFull ?? 'reject';
     if ((onFull as string) === 'callerRuns') {
@@ -80,8 +65,11 @@ export class IoPool implements Executor<AnyIoTask> {
       throw new TypeError(`onFull must be 'reject' or 'discardOldest', got ${describe(onFull)}`);
     }
     this.onFull = onFull;
-    this.rate = checkRateLimit(options.rateLimit);
+    const rate = checkRateLimit(options.rateLimit);
     this.defaultRetry = checkRetryOptions(options.retry, 'retry');
+    const slots = new SlotLedger(this.maxConcurrency);
+    this.queue = new RunQueue(this.maxQueue, slots, rate, (rec) => this.attempts.start(rec), () => this.afterDrain());
+    this.attempts = new Attempts(this.core, slots, this.queue);
   }
 
   /** Runs `task(ctx, ...args)` when a slot is free (at once if one is) and returns its Future. */
@@ -94,7 +82,7 @@ export class IoPool implements Executor<AnyIoTask> {
     // Checked now, once: bad arguments throw here, as NativePool's do.
     const checked = this.checkSubmission(task as unknown as AnyIoTask, args, options, 'submitWhenReady');
     return this.core.submitWhenReady(
-      () => this.queueFull(),
+      () => this.queue.full,
       () => this.enqueueChecked(task as unknown as AnyIoTask, args, checked, undefined) as Future<R>,
     );
   }
@@ -125,28 +113,25 @@ export class IoPool implements Executor<AnyIoTask> {
     if (this.core.shuttingDown) {
       throw new PoolShutdownError(`cannot pause pool '${this.name}': it was shut down, and its queued tasks must still run`);
     }
-    this.paused = true;
+    this.queue.pause();
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    this.drain();
+    this.queue.resume();
   }
 
   get isPaused(): boolean {
-    return this.paused;
+    return this.queue.paused;
   }
 
   /** Resolves when nothing is queued, running or waiting to retry. */
   onIdle(): Promise<void> {
-    return this.core.whenIdle(this.live);
+    return this.core.whenIdle(this.attempts.live);
   }
 
   /** Resolves when the queue is empty (every task has started; some may still run). */
   onEmpty(): Promise<void> {
-    if (this.queued === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this.emptyWaiters.push(resolve));
+    return this.queue.onEmpty();
   }
 
   /**
@@ -159,19 +144,13 @@ export class IoPool implements Executor<AnyIoTask> {
     const opts = checkShutdownOptions(options);
     this.core.beginShutdown();
     if (opts.cancelFutures || opts.cancelRunning) {
-      const victims: TaskRecord[] = [];
-      for (let r = this.liveHead; r !== undefined; r = r.next) {
-        if (r.state === RUNNING ? opts.cancelRunning : opts.cancelFutures) victims.push(r);
-      }
+      const victims = this.attempts.liveRecords((r) => (r.state === RUNNING ? opts.cancelRunning : opts.cancelFutures));
       for (const r of victims) r.future.cancel();
     }
     // A paused pool would never start its queued tasks, and shutdown would never end: as
     // Python's shutdown runs the pending work, the pause ends here (cancelFutures cancels
     // that work instead, above).
-    if (this.paused) {
-      this.paused = false;
-      this.drain();
-    }
+    this.queue.resume();
     const idle = this.onIdle();
     return opts.wait ? idle : Promise.resolve();
   }
@@ -190,11 +169,11 @@ export class IoPool implements Executor<AnyIoTask> {
 
   stats(): IoPoolStats {
     return {
-      ...this.core.commonStats(this.running, this.queued),
+      ...this.core.commonStats(this.attempts.running, this.queue.queued),
       maxConcurrency: this.maxConcurrency,
-      retries: this.retries,
-      runaway: this.runaway,
-      paused: this.paused,
+      retries: this.attempts.retries,
+      runaway: this.attempts.runaway,
+      paused: this.queue.paused,
     };
   }
 
@@ -203,6 +182,11 @@ export class IoPool implements Executor<AnyIoTask> {
   /** @internal */
   _enqueue(fn: AnyIoTask, args: readonly unknown[], options: IoSubmitOptions | undefined, parent: TaskRecord | undefined, caller: string, name?: string): Future<unknown> {
     return this.enqueueChecked(fn, args, this.checkSubmission(fn, args, options, caller), parent, name);
+  }
+
+  /** @internal FutureOwner.cancel of a record. */
+  _cancel(rec: TaskRecord): boolean {
+    return this.attempts.cancel(rec);
   }
 
   private checkSubmission(fn: unknown, args: unknown, options: IoSubmitOptions | undefined, caller: string): CheckedIoSubmitOptions {
@@ -217,7 +201,7 @@ export class IoPool implements Executor<AnyIoTask> {
     const { timeout, runTimeout, signal, priority, retry } = checked;
     this.core.checkOpen();
     if (parent !== undefined && parent.state !== RUNNING) parent = undefined;
-    if (this.queueFull()) this.onQueueFull();
+    if (this.queue.full) this.onQueueFull();
 
     const rec = new TaskRecord(this, fn, args, priority, retry, parent, performance.now(), runTimeout);
     const future = new Future<unknown>(name ?? taskName(fn), rec);
@@ -228,331 +212,31 @@ export class IoPool implements Executor<AnyIoTask> {
       future._setCancelled(signal.reason);
       return future;
     }
-    this.live++;
-    const head = this.liveHead;
-    if (head !== undefined) {
-      rec.next = head;
-      head.prev = rec;
-    }
-    this.liveHead = rec;
-    if (timeout !== undefined) {
-      rec.deadline = rec.submittedAt + timeout;
-      rec.timer = setLongTimeout(() => this.onDeadline(rec, `timeout of ${timeout} ms`), timeout);
-    }
-    this.push(rec);
+    this.attempts.admit(rec, timeout);
     if (signal !== undefined) linkSignal(future, signal);
-    this.drain();
+    this.queue.drain();
     return future;
-  }
-
-  /** @internal FutureOwner.cancel of a record. */
-  _cancel(rec: TaskRecord): boolean {
-    if (rec.state === DONE) return false;
-    this.core.counters.cancelled++;
-    this.abandon(rec, cancelledError(rec.future.task, rec.future._cancelCause));
-    rec.future._setCancelled();
-    // Not at once: whoever cancels often cancels several (a TaskGroup failing fast,
-    // shutdown); starting the next queued task inside this call could start (or even
-    // finish) a sibling the same loop is about to cancel.
-    this.drainSoon();
-    return true;
-  }
-
-  private wouldQueue(): boolean {
-    return this.queued > 0 || this.paused || this.slots.full || (this.rate !== undefined && this.rate.wait(performance.now()) > 0);
-  }
-
-  /** Would one more task have to wait beyond maxQueue? */
-  private queueFull(): boolean {
-    return this.queued >= this.maxQueue && this.wouldQueue();
   }
 
   private onQueueFull(): void {
     if (this.onFull === 'discardOldest') {
-      const oldest = this.queue.shift(isQueued);
+      const oldest = this.queue.takeNext();
       if (oldest !== undefined) {
         oldest.future.cancel();
         return;
       }
     }
     throw new QueueFullError(
-      `pool '${this.name}' has ${this.queued} task(s) queued (maxQueue ${this.maxQueue}); submit later, use submitWhenReady, or onFull 'discardOldest'`,
+      `pool '${this.name}' has ${this.queue.queued} task(s) queued (maxQueue ${this.maxQueue}); submit later, use submitWhenReady, or onFull 'discardOldest'`,
     );
   }
 
-  private push(rec: TaskRecord): void {
-    rec.state = QUEUED;
-    this.queued++;
-    this.queue.push(rec);
-    const parent = rec.parent;
-    if (parent !== undefined && parent.state === RUNNING) {
-      (parent.children ??= []).push(rec);
-      (parent.childQueue ??= new PriorityQueue<TaskRecord>()).push(rec);
-      parent.queuedChildren++;
-      rec.inParentQueue = true;
-      this.slots.offer(parent);
-    }
-  }
-
-  /** Takes a record out of the queued count (it started, or was cancelled or timed out there). */
-  private unqueue(rec: TaskRecord): void {
-    this.queued--;
-    if (rec.inParentQueue) {
-      rec.inParentQueue = false;
-      const parent = rec.parent!;
-      if (parent.queuedChildren > 0) parent.queuedChildren--;
-    }
-  }
-
-  /** Starts queued tasks while slots (own or lent), rate tokens and the pause allow. */
-  private drain(): void {
-    if (this.draining) return; // the outer loop picks up whatever a task started or freed
-    this.draining = true;
-    try {
-      while (this.queued > 0 && !this.paused) {
-        if (this.rate !== undefined) {
-          const wait = this.rate.wait(performance.now());
-          if (wait > 0) {
-            this.armRateTimer(wait);
-            break;
-          }
-        }
-        const rec = this.slots.take(this.queue);
-        if (rec === undefined) break;
-        this.unqueue(rec);
-        this.start(rec);
-      }
-    } finally {
-      this.draining = false;
-    }
-    this.notify();
-  }
-
-  private drainSoon(): void {
-    if (this.drainScheduled) return;
-    this.drainScheduled = true;
-    queueMicrotask(() => {
-      this.drainScheduled = false;
-      this.drain();
-    });
-  }
-
-  private armRateTimer(wait: number): void {
-    if (this.rateTimer !== undefined) return;
-    this.rateTimer = setLongTimeout(() => {
-      this.rateTimer = undefined;
-      this.drain();
-    }, Math.ceil(wait));
-  }
-
-  private start(rec: TaskRecord): void {
-    rec.state = RUNNING;
-    const attempt = ++rec.attempt;
-    this.running++;
-    const now = performance.now();
-    if (this.rate !== undefined) this.rate.take(now);
-    if (attempt === 1) {
-      rec.startedAt = now;
-      this.core.queueWait.record(Math.max(1, Math.round((now - rec.submittedAt) * 1e6)));
-      if (rec.runTimeout !== undefined && now + rec.runTimeout < rec.deadline) {
-        clearLongTimeout(rec.timer);
-        const ms = rec.runTimeout;
-        rec.deadline = now + ms;
-        rec.timer = setLongTimeout(() => this.onDeadline(rec, `runTimeout of ${ms} ms`), ms);
-      }
-    }
-    const ctx = new Context(rec, attempt);
-    rec.ctx = ctx;
-    let result: unknown;
-    try {
-      const args = rec.args;
-      switch (args.length) {
-        case 0:
-          result = (rec.fn as (ctx: TaskContext) => unknown)(ctx);
-          break;
-        case 1:
-          result = (rec.fn as (ctx: TaskContext, a: unknown) => unknown)(ctx, args[0]);
-          break;
-        default:
-          result = (rec.fn as (ctx: TaskContext, ...a: unknown[]) => unknown)(ctx, ...args);
-      }
-    } catch (error) {
-      this.attemptFailed(rec, ctx, error);
-      return;
-    }
-    this.adopt(rec, ctx, result);
-  }
-
-  /**
-   * Waits for a task's result if it is a thenable. Adopting runs user code (a `then`
-   * getter or method, a Proxy trap, a Promise subclass's constructor): whatever it
-   * throws fails this attempt and nothing else, and a thenable that calls back more
-   * than once settles it once.
-   */
-  private adopt(rec: TaskRecord, ctx: Context, result: unknown): void {
-    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
-      this.attemptDone(rec, ctx, result);
-      return;
-    }
-    const done = (value: unknown): void => this.attemptDone(rec, ctx, value);
-    const failed = (error: unknown): void => this.attemptFailed(rec, ctx, error);
-    let then: unknown;
-    try {
-      then = (result as PromiseLike<unknown>).then; // read once: a getter may answer differently twice
-      if (then === PROMISE_THEN && types.isPromise(result)) {
-        // A real promise (the common case): its own then settles once.
-        (then as Promise<unknown>['then']).call(result, done, failed);
-        return;
-      }
-    } catch (error) {
-      failed(error);
-      return;
-    }
-    if (typeof then !== 'function') {
-      this.attemptDone(rec, ctx, result);
-      return;
-    }
-    // A foreign thenable: the Promise constructor settles once and turns a throw into a rejection.
-    new Promise<unknown>((resolve, reject) => {
-      (then as PromiseLike<unknown>['then']).call(result, resolve, reject);
-    }).then(done, failed);
-  }
-
-  private attemptDone(rec: TaskRecord, ctx: Context, value: unknown): void {
-    if (rec.ctx !== ctx) {
-      this.runaway--; // an abandoned attempt finally settled
-      return;
-    }
-    rec.ctx = undefined;
-    this.running--;
-    this.core.counters.completed++;
-    this.finish(rec, true);
-    rec.future._setResult(value);
-    this.drain();
-  }
-
-  private attemptFailed(rec: TaskRecord, ctx: Context, thrown: unknown): void {
-    if (rec.ctx !== ctx) {
-      this.runaway--;
-      return;
-    }
-    rec.ctx = undefined;
-    this.running--;
-    const error = toError(thrown, rec.future.task);
-    const policy = rec.retry;
-    let final: Error = error;
-    if (policy !== undefined) {
-      let again = rec.attempt <= policy.retries;
-      if (again && policy.retryOn !== undefined) {
-        try {
-          again = policy.retryOn(error, rec.attempt) === true;
-        } catch (predicateError) {
-          again = false;
-          final = toError(predicateError, rec.future.task);
-          if (final.cause === undefined) final.cause = error;
-        }
-      }
-      (rec.errors ??= []).push(error);
-      if (again) {
-        this.retryLater(rec, backoffDelay(policy, rec.attempt));
-        return;
-      }
-      if (final === error && rec.errors.length > 1) final = new RetryError(rec.future.task, rec.errors);
-    }
-    this.core.counters.failed++;
-    this.cancelChildren(rec);
-    this.finish(rec, false);
-    rec.future._setException(final);
-    this.drain();
-  }
-
-  private retryLater(rec: TaskRecord, delay: number): void {
-    this.retries++;
-    this.cancelChildren(rec); // they belonged to the failed attempt
-    this.slots.release(rec, false);
-    rec.state = BACKOFF;
-    rec.backoffTimer = setLongTimeout(() => {
-      rec.backoffTimer = undefined;
-      this.push(rec);
-      this.drain();
-    }, delay);
-    this.drain();
-  }
-
-  private onDeadline(rec: TaskRecord, what: string): void {
-    rec.timer = undefined;
-    if (rec.state === DONE) return;
-    const options = rec.errors !== undefined ? { cause: new RetryError(rec.future.task, rec.errors) } : undefined;
-    const error = new TimeoutError(`task '${rec.future.task}' passed its deadline (${what})`, options);
-    this.core.counters.timedOut++;
-    this.abandon(rec, error);
-    rec.future._setException(error);
-    this.drain();
-  }
-
-  /** Ends a task early (cancel, timeout): wherever it is, it stops holding anything. */
-  private abandon(rec: TaskRecord, reason: Error): void {
-    switch (rec.state) {
-      case QUEUED:
-        this.unqueue(rec);
-        break;
-      case BACKOFF:
-        clearLongTimeout(rec.backoffTimer);
-        rec.backoffTimer = undefined;
-        break;
-      case RUNNING:
-        rec.ctx = undefined;
-        this.running--;
-        this.runaway++;
-        break;
-    }
-    // Mark it done first so that the abort listeners see a settled picture.
-    const wasRunning = rec.state === RUNNING;
-    rec.state = DONE;
-    if (wasRunning || rec.attempt > 0) {
-      if (rec.controller !== undefined) rec.controller.abort(reason);
-      else rec.abortReason = reason;
-    }
-    this.cancelChildren(rec);
-    this.finish(rec, false);
-  }
-
-  private cancelChildren(rec: TaskRecord): void {
-    const children = rec.children;
-    if (children === undefined) return;
-    rec.children = undefined;
-    rec.childQueue = undefined;
-    rec.queuedChildren = 0;
-    for (const child of children) if (child.state !== DONE) child.future.cancel();
-  }
-
-  /** The task is over: release its slot (passing it on to a borrower on success), timers, links. */
-  private finish(rec: TaskRecord, succeeded: boolean): void {
-    rec.state = DONE;
-    if (rec.timer !== undefined) {
-      clearLongTimeout(rec.timer);
-      rec.timer = undefined;
-    }
-    if (rec.startedAt >= 0) this.core.runTime.record(Math.max(1, Math.round((performance.now() - rec.startedAt) * 1e6)));
-    this.slots.release(rec, succeeded);
-    this.slots.forget(rec);
-    rec.children = undefined;
-    rec.childQueue = undefined;
-    rec.args = NO_ARGS;
-    this.live--;
-    if (rec.prev !== undefined) rec.prev.next = rec.next;
-    else this.liveHead = rec.next;
-    if (rec.next !== undefined) rec.next.prev = rec.prev;
-    rec.prev = rec.next = undefined;
-  }
-
-  private notify(): void {
-    if (this.queued === 0 && this.emptyWaiters.length > 0) for (const wake of this.emptyWaiters.splice(0)) wake();
-    if (this.live === 0) this.core.notifyIdle();
-    if (this.queued < this.maxQueue) this.core.wakeRoomWaiters();
+  /** After every drain: wake whoever waits for idleness or for room in the queue. */
+  private afterDrain(): void {
+    if (this.attempts.live === 0) this.core.notifyIdle();
+    if (this.queue.hasRoom) this.core.wakeRoomWaiters();
   }
 }
-
 
 function checkTask(task: unknown, caller: string): void {
   if (typeof task !== 'function') throw new TypeError(`${caller}: task must be a function (ctx, ...args) => value or Promise, got ${describe(task)}`);
@@ -560,9 +244,4 @@ function checkTask(task: unknown, caller: string): void {
 
 function taskName(fn: { name: string }): string {
   return fn.name || 'anonymous';
-}
-
-function toError(thrown: unknown, task: string): Error {
-  if (thrown instanceof Error) return thrown;
-  return new Error(`task '${task}' threw a non-Error value: ${describe(thrown)}`, { cause: thrown });
 }
