@@ -7,14 +7,12 @@
 //   timers and messages are never frozen for longer than one task (piscina#331).
 // - Results of one slice go back in one message; an async task flushes them before it
 //   waits, so a long await never holds back results that are ready.
-import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 
 import { syncStop } from '../native/sync-stop';
-import { Context, WorkerTaskContext } from './context';
+import { Context } from './context';
 import {
-  CHUNK_PREFIX,
   DEADLINE,
   DeadlineRequest,
   epochNow,
@@ -28,8 +26,7 @@ import {
   WorkerData,
   WorkerMessage,
 } from './protocol';
-
-type TaskFn = (ctx: WorkerTaskContext, ...args: unknown[]) => unknown;
+import { define, loadTaskModule, resolveTask, TaskFn } from './task-module';
 
 const SLICE_MS = 5;
 
@@ -37,8 +34,6 @@ const port = parentPort!;
 const data = workerData as WorkerData;
 const words = new Int32Array(data.words);
 
-let taskExports: Record<string, TaskFn> = {};
-const shipped = new Map<number, TaskFn | Error>();
 let deadlinePort: MessagePort | undefined;
 
 // The tasks received and not yet started, flat (TASK_FIELDS each), consumed from `head`.
@@ -78,39 +73,6 @@ function flush(): void {
 
 function report(slot: number, outcome: Outcome, value: unknown, runNs: number): void {
   results.push(slot, outcome, value, runNs);
-}
-
-interface Resolved {
-  fn: TaskFn;
-  chunk: boolean;
-  name: string;
-}
-const resolved = new Map<unknown, Resolved>(); // per key, so a tiny task allocates no lookup
-
-function resolveTask(key: unknown): Resolved | Error {
-  const known = resolved.get(key);
-  if (known !== undefined) return known;
-  const found = lookUp(key);
-  if (!(found instanceof Error)) resolved.set(key, found);
-  return found;
-}
-
-function lookUp(key: unknown): Resolved | Error {
-  if (typeof key === 'number') {
-    const id = key < 0 ? -key - 1 : key;
-    const fn = shipped.get(id);
-    if (fn === undefined) return new Error(`internal: function #${id} was never defined in this worker`);
-    if (fn instanceof Error) return fn;
-    return { fn, chunk: key < 0, name: fn.name || 'anonymous function' };
-  }
-  let name = key as string;
-  const chunk = name.startsWith(CHUNK_PREFIX);
-  if (chunk) name = name.slice(CHUNK_PREFIX.length);
-  const fn = taskExports[name];
-  if (typeof fn !== 'function') {
-    return new TypeError(`the task module has no function export '${name}' (it exports: ${Object.keys(taskExports).join(', ') || 'nothing'})`);
-  }
-  return { fn, chunk, name };
 }
 
 function stopOutcome(bits: number): Outcome {
@@ -233,47 +195,6 @@ function toCloneableError(value: unknown): unknown {
   }
 }
 
-function define(defs: (number | string)[]): void {
-  for (let i = 0; i < defs.length; i += 2) {
-    const id = defs[i] as number;
-    const source = defs[i + 1] as string;
-    try {
-      // Shipped by source: evaluated in this worker's global scope, so it sees globals
-      // (and require, for CommonJS-style helpers) but none of the caller's variables.
-      const fn = new Function('require', `return (${source});`)(require) as unknown;
-      if (typeof fn !== 'function') throw new TypeError('the source does not evaluate to a function');
-      shipped.set(id, wrapShipped(fn as TaskFn));
-    } catch (error) {
-      shipped.set(id, new TypeError(`a function submitted to WorkerPool could not be rebuilt from its source in the worker: ${(error as Error).message}`));
-    }
-  }
-}
-
-// A function that closes over a caller's variable fails with a ReferenceError in the
-// worker; say why, in the words a user can act on.
-function wrapShipped(fn: TaskFn): TaskFn {
-  const wrapped = (ctx: WorkerTaskContext, ...args: unknown[]): unknown => {
-    try {
-      const value = fn(ctx, ...args);
-      if (value instanceof Promise) return value.catch((error: unknown) => Promise.reject(explain(error)));
-      return value;
-    } catch (error) {
-      throw explain(error);
-    }
-  };
-  Object.defineProperty(wrapped, 'name', { value: fn.name || 'anonymous function' });
-  return wrapped;
-}
-
-function explain(error: unknown): unknown {
-  if (error instanceof ReferenceError) {
-    return new ReferenceError(
-      `${error.message} (a function submitted to WorkerPool is shipped by its source and runs in a worker: it cannot use the caller's variables or imports; pass them as arguments, or put the task in the pool's module)`,
-    );
-  }
-  return error;
-}
-
 port.on('message', (message: RunBatch) => {
   if (message.deadlines !== undefined) deadlinePort = message.deadlines;
   if (message.defs !== undefined) define(message.defs);
@@ -288,42 +209,18 @@ port.on('message', (message: RunBatch) => {
 });
 
 async function load(): Promise<void> {
-  if (data.module === null) {
-    post({ ready: [] });
-    loaded = true;
-    if (head < queue.length) run();
-    return;
+  let names: string[] = [];
+  if (data.module !== null) {
+    try {
+      names = await loadTaskModule(data.module);
+    } catch (error) {
+      post({ loadError: toCloneableError(error) });
+      return;
+    }
   }
-  let mod: Record<string, unknown>;
-  try {
-    // TypeScript through the require hook the worker registered (see thread.ts's workerEntry);
-    // everything else, ESM or CommonJS, through import().
-    const typescript = /\.[mc]?ts$/.test(data.module) && '.ts' in require.extensions;
-    mod = typescript ? wrapRequired(require(fileURLToPath(data.module))) : await importModule(data.module);
-  } catch (error) {
-    post({ loadError: toCloneableError(error) });
-    return;
-  }
-  const found: Record<string, TaskFn> = {};
-  // A CommonJS module's exports arrive as `default` (and, when Node can tell, also by name).
-  const cjs = mod.default;
-  if (cjs !== null && typeof cjs === 'object') {
-    for (const [name, value] of Object.entries(cjs)) if (typeof value === 'function') found[name] = value as TaskFn;
-  }
-  for (const [name, value] of Object.entries(mod)) if (typeof value === 'function') found[name] = value as TaskFn;
-  taskExports = found;
-  post({ ready: Object.keys(found) });
+  post({ ready: names });
   loaded = true;
   if (head < queue.length) run();
-}
-
-// A real import(): tsc's CommonJS output turns `import(x)` into require(x), which cannot
-// load ES modules on Node 20.
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
-const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
-
-function wrapRequired(exported: unknown): Record<string, unknown> {
-  return exported !== null && typeof exported === 'object' ? (exported as Record<string, unknown>) : { default: exported };
 }
 
 void load();
