@@ -3,6 +3,7 @@
 // the jobs it held and hands back those that had not started; a restart loop trips the
 // breaker, which rejects everything queued and every later submit instead of spinning.
 import { WorkerCrashError } from '../core/errors';
+import { setLongTimeout } from '../core/timers';
 import type { Dispatch } from './dispatch';
 import { DONE, Job } from './job';
 import { CANCEL, DEADLINE, Outcome, STARTED } from './protocol';
@@ -17,9 +18,6 @@ export interface FailureHost {
   replace(): void;
 }
 
-const BREAKER_CRASHES = 5;
-const BREAKER_WINDOW_MS = 10_000;
-
 export class Failures {
   /** Set once the breaker tripped (or the module cannot load): the pool is unusable. */
   broken: WorkerCrashError | undefined = undefined;
@@ -30,12 +28,16 @@ export class Failures {
   constructor(
     private readonly host: FailureHost,
     private readonly killAfter: number,
+    /** The breaker trips on this many crashes (Infinity: never)... */
+    private readonly breakerCrashes: number,
+    /** ...within this many ms (Infinity: over the pool's life). */
+    private readonly breakerWindowMs: number,
   ) {}
 
   /** A stop bit is set on a running job: it has killAfter ms to notice. */
   armKill(job: Job): void {
     if (this.killAfter === Infinity || job.killTimer !== undefined || job.state === DONE) return;
-    job.killTimer = setTimeout(() => {
+    job.killTimer = setLongTimeout(() => {
       const thread = job.thread;
       if (job.state === DONE || thread === undefined || thread.jobs[job.slot] !== job) return;
       this.killed++;
@@ -82,12 +84,15 @@ export class Failures {
   }
 
   private tripsBreaker(cause: unknown): boolean {
+    if (this.breakerCrashes === Infinity) return false;
     const now = performance.now();
-    this.crashTimes = this.crashTimes.filter((t) => now - t < BREAKER_WINDOW_MS);
+    // At most breakerCrashes times are kept: the list stays small whatever the window.
+    this.crashTimes = this.crashTimes.filter((t) => now - t < this.breakerWindowMs);
     this.crashTimes.push(now);
-    if (this.crashTimes.length < BREAKER_CRASHES) return false;
+    if (this.crashTimes.length < this.breakerCrashes) return false;
     const message = cause instanceof Error ? cause.message : String(cause);
-    this.breakPool(new WorkerCrashError(`pool '${this.host.name}': ${this.crashTimes.length} workers crashed within ${BREAKER_WINDOW_MS / 1000} s, so it stopped restarting them; last cause: ${message}`, { cause }));
+    const window = this.breakerWindowMs === Infinity ? 'since the pool started' : `within ${this.breakerWindowMs} ms`;
+    this.breakPool(new WorkerCrashError(`pool '${this.host.name}': ${this.crashTimes.length} workers crashed ${window} (breaker: { crashes: ${this.breakerCrashes}, windowMs: ${this.breakerWindowMs} }), so it stopped restarting them; last cause: ${message}`, { cause }));
     return true;
   }
 

@@ -24,6 +24,15 @@ export interface WorkerPoolOptions {
   /** A task that ignores its stop bit this long (ms) after cancel or deadline has its worker
    * terminated and replaced. Default 1000; Infinity = never. */
   killAfter?: number;
+  /** How many async tasks one worker runs at once (each awaiting, e.g. a fetch or a timer).
+   * Default 1: a task that awaits holds its worker until it settles. Sync tasks always run
+   * one at a time; each task keeps its own stop word, signal and deadline. */
+  asyncTasksPerWorker?: number;
+  /** The restart breaker: when `crashes` workers crash on their own (not killed by
+   * killAfter) within `windowMs`, the pool stops restarting them and every queued and later
+   * task rejects with WorkerCrashError. Default { crashes: 5, windowMs: 10000 };
+   * `crashes: Infinity` never trips. */
+  breaker?: { crashes?: number; windowMs?: number };
   /** Passed to each Worker (heap limits: a task over them crashes only its worker). */
   resourceLimits?: ResourceLimits;
   /** Worker thread names are `${name}-${n}`. Default 'worker-pool'. */
@@ -64,10 +73,13 @@ export interface WorkerPoolConfig {
   maxWorkers: number;
   idleTimeout: number;
   killAfter: number;
+  asyncTasksPerWorker: number;
+  breakerCrashes: number;
+  breakerWindowMs: number;
   resourceLimits: ResourceLimits | undefined;
 }
 
-const POOL_KEYS = ['module', 'minWorkers', 'maxWorkers', 'idleTimeout', 'killAfter', 'resourceLimits', 'name'];
+const POOL_KEYS = ['module', 'minWorkers', 'maxWorkers', 'idleTimeout', 'killAfter', 'asyncTasksPerWorker', 'breaker', 'resourceLimits', 'name'];
 export const SUBMIT_KEYS: readonly string[] = ['timeout', 'runTimeout', 'signal', 'transfer'];
 
 export function checkWorkerPoolOptions(options: WorkerPoolOptions): WorkerPoolConfig {
@@ -76,17 +88,41 @@ export function checkWorkerPoolOptions(options: WorkerPoolOptions): WorkerPoolCo
   if (maxWorkers === Infinity) throw new RangeError('maxWorkers must be finite');
   const minWorkers = checkCount(options.minWorkers, 'minWorkers', 0, Math.min(1, maxWorkers));
   if (minWorkers > maxWorkers) throw new RangeError(`minWorkers (${minWorkers}) must be <= maxWorkers (${maxWorkers})`);
+  const asyncTasksPerWorker = checkCount(options.asyncTasksPerWorker, 'asyncTasksPerWorker', 1, 1);
+  if (asyncTasksPerWorker === Infinity) throw new RangeError('asyncTasksPerWorker must be finite');
   if (options.resourceLimits !== undefined && (typeof options.resourceLimits !== 'object' || options.resourceLimits === null)) {
     throw new TypeError(`resourceLimits must be an object, got ${describe(options.resourceLimits)}`);
   }
+  const breaker = checkOptions(options.breaker, ['crashes', 'windowMs'], 'WorkerPool breaker') ?? {};
+  const breakerWindowMs = checkMs(breaker.windowMs, 'breaker.windowMs', 10_000);
+  if (breakerWindowMs === 0) throw new RangeError('breaker.windowMs must be > 0, got 0');
   return {
     module: options.module === undefined ? undefined : resolveModule(options.module),
     minWorkers,
     maxWorkers,
-    idleTimeout: checkTimeout(options.idleTimeout, 'idleTimeout') ?? 10_000,
-    killAfter: checkTimeout(options.killAfter, 'killAfter') ?? 1000,
+    idleTimeout: checkIdleTimeout(options.idleTimeout),
+    killAfter: checkMs(options.killAfter, 'killAfter', 1000),
+    asyncTasksPerWorker,
+    breakerCrashes: checkCount(breaker.crashes, 'breaker.crashes', 1, 5),
+    breakerWindowMs,
     resourceLimits: options.resourceLimits,
   };
+}
+
+/** A duration in ms where Infinity means never (checkTimeout maps Infinity to undefined). */
+function checkMs(value: unknown, name: string, fallback: number): number {
+  if (value === Infinity) return Infinity;
+  return checkTimeout(value, name) ?? fallback;
+}
+
+// The idle timer must not keep the process alive, and a timer chained past 2^31 ms
+// (core/timers.ts) could not be unref'd: 24.8 days is the longest finite idleTimeout.
+const MAX_IDLE_MS = 2 ** 31 - 1;
+
+function checkIdleTimeout(value: unknown): number {
+  const ms = checkMs(value, 'idleTimeout', 10_000);
+  if (ms !== Infinity && ms > MAX_IDLE_MS) throw new RangeError(`idleTimeout must be <= ${MAX_IDLE_MS} ms (24.8 days) or Infinity, got ${ms}`);
+  return ms;
 }
 
 function resolveModule(module: unknown): string {

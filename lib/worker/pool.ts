@@ -15,6 +15,7 @@ import type { Executor, MapOptions, ShutdownOptions } from '../core/executor';
 import { Future } from '../core/future';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
+import { clearLongTimeout, setLongTimeout } from '../core/timers';
 import { checkItems, PoolCore } from '../core/pool-core';
 import { checkShutdownOptions, checkSubmitOptions, describe, NO_ARGS } from '../core/validate';
 import type { WorkerTask, WorkerTaskContext } from './context';
@@ -63,7 +64,8 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
       spawnIfRoom: () => (this.dispatch.liveThreads() < this.maxWorkers && this.failures.broken === undefined ? this.spawn() : undefined),
       settle,
     });
-    this.failures = new Failures({ dispatch: this.dispatch, name: this.core.name, settle, replace: () => this.replace() }, this.killAfter);
+    const host = { dispatch: this.dispatch, name: this.core.name, settle, replace: () => this.replace() };
+    this.failures = new Failures(host, this.killAfter, config.breakerCrashes, config.breakerWindowMs);
     this.deadlines = new Deadlines(this.core.name, this.dispatch.threads, (job) => this.failures.armKill(job));
     for (let i = 0; i < this.minWorkers; i++) this.spawn();
   }
@@ -174,8 +176,9 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
     this.dispatch.push(job);
     if (deadlineAt !== 0 || runTimeout !== undefined) this.deadlines.start();
     if (deadlineAt !== 0) {
-      job.timer = setTimeout(() => this.onMainDeadline(job), timeout);
-      job.timer.unref();
+      job.timer = setLongTimeout(() => this.onMainDeadline(job), timeout!);
+      // Not what keeps the process alive: the job's worker is ref'd while it holds the job.
+      if (typeof (job.timer as NodeJS.Timeout).unref === 'function') (job.timer as NodeJS.Timeout).unref();
     }
     if (signal !== undefined) linkSignal(future, signal);
     this.scheduleFlush();
@@ -194,7 +197,7 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
   // ---- workers ----
 
   private spawn(): Thread {
-    const thread = new Thread(this.nextThreadKey++, this.module ?? null, this.core.name, this.config.resourceLimits);
+    const thread = new Thread(this.nextThreadKey++, this.module ?? null, this.core.name, this.config.resourceLimits, this.config.asyncTasksPerWorker);
     this.dispatch.threads.push(thread);
     const worker = thread.worker;
     worker.on('message', (message: WorkerMessage) => {
@@ -258,8 +261,8 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
   private settle(job: Job, outcome: Outcome, value: unknown): void {
     if (job.state === DONE) return;
     job.state = DONE;
-    if (job.timer !== undefined) clearTimeout(job.timer);
-    if (job.killTimer !== undefined) clearTimeout(job.killTimer);
+    clearLongTimeout(job.timer);
+    clearLongTimeout(job.killTimer);
     const future = job.future;
     const counters = this.core.counters;
     if (future.cancelRequested || outcome === Outcome.Cancelled) {

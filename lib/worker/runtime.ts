@@ -1,5 +1,6 @@
 // The worker side of WorkerPool: loads the task module, runs the tasks of each batch the
-// pool sends, one at a time, and sends their results back in batches.
+// pool sends in order, sync tasks one at a time and up to asyncTasksPerWorker async tasks
+// awaiting at once, and sends their results back in batches.
 //
 // - Between tasks it checks the task's stop word: a task cancelled while it waited here
 //   is skipped, never started.
@@ -7,10 +8,10 @@
 //   timers and messages are never frozen for longer than one task (piscina#331).
 // - Results of one slice go back in one message; an async task flushes them before it
 //   waits, so a long await never holds back results that are ready.
+import { types } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 
-import { syncStop } from '../native/sync-stop';
 import { Context } from './context';
 import {
   DEADLINE,
@@ -26,9 +27,12 @@ import {
   WorkerData,
   WorkerMessage,
 } from './protocol';
+import { stopScope } from './stop-scope';
 import { define, loadTaskModule, resolveTask, TaskFn } from './task-module';
 
 const SLICE_MS = 5;
+// eslint-disable-next-line @typescript-eslint/unbound-method
+const PROMISE_THEN = Promise.prototype.then;
 
 const port = parentPort!;
 const data = workerData as WorkerData;
@@ -39,7 +43,12 @@ let deadlinePort: MessagePort | undefined;
 // The tasks received and not yet started, flat (TASK_FIELDS each), consumed from `head`.
 let queue: unknown[] = [];
 let head = 0;
-let running = false;
+let running = false; // the sync loop runs or is due (setImmediate)
+let resumeQueued = false;
+/** Async tasks started and not yet settled; at most asyncLimit. */
+let awaiting = 0;
+const asyncLimit = data.asyncTasksPerWorker;
+const scope = stopScope(words, asyncLimit > 1);
 let loaded = false; // tasks that arrive before the module is loaded wait in the queue
 let results: unknown[] = [];
 let transfers: ArrayBuffer[] = [];
@@ -85,11 +94,13 @@ function armDeadline(slot: number, at: number): void {
   deadlinePort.postMessage({ at: [slot, generation, at] } satisfies DeadlineRequest);
 }
 
-/** Runs queued tasks until the queue is empty, an async task waits, or the slice ends. */
+/** Runs queued tasks until the queue is empty, the worker has asyncTasksPerWorker tasks
+ * awaiting, or the slice ends. */
 function run(): void {
   running = true;
   const sliceEnd = performance.now() + SLICE_MS;
   while (head < queue.length) {
+    if (awaiting >= asyncLimit) break; // resumed when one of them settles
     const slot = queue[head] as number;
     const key = queue[head + 1];
     const args = queue[head + 2] as unknown[];
@@ -112,31 +123,25 @@ function run(): void {
       else armDeadline(slot, at);
     }
     const ctx = new Context(words, slot, task.name);
-    syncStop.words = words;
-    syncStop.index = slot;
     const started = performance.now();
     let result: unknown;
+    let then: unknown;
     try {
-      result = task.chunk ? runChunk(task.fn, ctx, args[0] as unknown[][]) : args.length === 0 ? task.fn(ctx) : task.fn(ctx, ...args);
+      result = scope.run(ctx, () => (task.chunk ? runChunk(task.fn, ctx, args[0] as unknown[][]) : args.length === 0 ? task.fn(ctx) : task.fn(ctx, ...args)));
+      // Read once, inside the try: a hostile getter fails only its task.
+      then = result !== null && (typeof result === 'object' || typeof result === 'function') ? (result as PromiseLike<unknown>).then : undefined;
     } catch (error) {
       finish(ctx, slot, error, true, started);
       continue;
-    } finally {
-      syncStop.words = undefined;
     }
-    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
-      flush();
-      Promise.resolve(result).then(
-        (value) => {
-          finish(ctx, slot, value, false, started);
-          run();
-        },
-        (error: unknown) => {
-          finish(ctx, slot, error, true, started);
-          run();
-        },
-      );
-      return; // `running` stays true: nothing else starts until this task settles
+    if (typeof then === 'function') {
+      awaiting++;
+      const ok = (value: unknown): void => settled(ctx, slot, value, false, started);
+      const failed = (error: unknown): void => settled(ctx, slot, error, true, started);
+      if (then === PROMISE_THEN && types.isPromise(result)) (result as Promise<unknown>).then(ok, failed);
+      // A foreign thenable: the Promise constructor settles once and turns a throw into a rejection.
+      else new Promise<unknown>((resolve, reject) => (then as PromiseLike<unknown>['then']).call(result, resolve, reject)).then(ok, failed);
+      continue;
     }
     finish(ctx, slot, result, false, started);
     if (performance.now() >= sliceEnd && head < queue.length) {
@@ -145,10 +150,26 @@ function run(): void {
       return;
     }
   }
-  queue = [];
-  head = 0;
+  if (head >= queue.length) {
+    queue = [];
+    head = 0;
+  }
   running = false;
-  flush();
+  flush(); // before waiting: a long await never holds back results that are ready
+}
+
+/** An async task settled: report it and go on, once per turn however many settle together. */
+function settled(ctx: Context, slot: number, value: unknown, failed: boolean, started: number): void {
+  awaiting--;
+  finish(ctx, slot, value, failed, started);
+  if (running || resumeQueued) return; // the running loop flushes it
+  resumeQueued = true;
+  queueMicrotask(resume);
+}
+
+function resume(): void {
+  resumeQueued = false;
+  if (!running && loaded) run();
 }
 
 function runChunk(fn: TaskFn, ctx: Context, items: unknown[][]): unknown[] | Promise<unknown[]> {
@@ -173,6 +194,7 @@ function runChunk(fn: TaskFn, ctx: Context, items: unknown[][]): unknown[] | Pro
 
 function finish(ctx: Context, slot: number, value: unknown, failed: boolean, started: number): void {
   ctx.finished = true;
+  scope.end(ctx);
   const runNs = (performance.now() - started) * 1e6;
   if (failed) {
     // A task that throws after its stop bit was set stopped because of it (its checkpoint,
