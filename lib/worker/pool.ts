@@ -13,6 +13,7 @@
 import { TimeoutError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions } from '../core/executor';
 import { Future } from '../core/future';
+import type { FutureHandle } from '../core/future-handle';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
 import { clearLongTimeout, setLongTimeout } from '../core/timers';
@@ -87,7 +88,7 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
   }
 
   /** submit() behind a promise, as every pool has it (a WorkerPool queue is unbounded, so it never waits). */
-  submitWhenReady<A extends readonly unknown[], R>(task: TaskHandle<A, R> | WorkerTask<A, R>, args: A, options?: WorkerSubmitOptions): Promise<Future<Awaited<R>>> {
+  submitWhenReady<A extends readonly unknown[], R>(task: TaskHandle<A, R> | WorkerTask<A, R>, args: A, options?: WorkerSubmitOptions): Promise<FutureHandle<Awaited<R>>> {
     return this.core.submitWhenReady(
       () => false,
       () => this.submit(task, args, options),
