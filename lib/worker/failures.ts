@@ -41,6 +41,8 @@ export class Failures {
       const thread = job.thread;
       if (job.state === DONE || thread === undefined || thread.jobs[job.slot] !== job) return;
       this.killed++;
+      // What the other tasks that had started there (async ones awaiting) are told.
+      thread.crashCause = new Error(`the pool terminated it because task '${job.future.task}' ignored its stop bit for ${this.killAfter} ms (killAfter)`);
       thread.terminate('killed'); // onExit settles the job and requeues what had not started
     }, this.killAfter);
   }

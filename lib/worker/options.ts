@@ -26,7 +26,9 @@ export interface WorkerPoolOptions {
   killAfter?: number;
   /** How many async tasks one worker runs at once (each awaiting, e.g. a fetch or a timer).
    * Default 1: a task that awaits holds its worker until it settles. Sync tasks always run
-   * one at a time; each task keeps its own stop word, signal and deadline. */
+   * one at a time; each task keeps its own stop word, signal and deadline. A worker killed
+   * for a task that ignored its stop bit (killAfter) ends the others awaiting there too:
+   * they reject with WorkerCrashError saying so (started work is never silently rerun). */
   asyncTasksPerWorker?: number;
   /** The restart breaker: when `crashes` workers crash on their own (not killed by
    * killAfter) within `windowMs`, the pool stops restarting them and every queued and later
