@@ -28,7 +28,7 @@ import {
   WorkerMessage,
 } from './protocol';
 import { stopScope } from './stop-scope';
-import { define, loadTaskModule, resolveTask, TaskFn } from './task-module';
+import { define, loadTaskModule, Resolved, resolveTask, TaskFn } from './task-module';
 
 const SLICE_MS = 5;
 // eslint-disable-next-line @typescript-eslint/unbound-method
@@ -127,7 +127,7 @@ function run(): void {
     let result: unknown;
     let then: unknown;
     try {
-      result = scope.run(ctx, () => (task.chunk ? runChunk(task.fn, ctx, args[0] as unknown[][]) : args.length === 0 ? task.fn(ctx) : task.fn(ctx, ...args)));
+      result = scope.run(ctx, callTask, task, args);
       // Read once, inside the try: a hostile getter fails only its task.
       then = result !== null && (typeof result === 'object' || typeof result === 'function') ? (result as PromiseLike<unknown>).then : undefined;
     } catch (error) {
@@ -170,6 +170,11 @@ function settled(ctx: Context, slot: number, value: unknown, failed: boolean, st
 function resume(): void {
   resumeQueued = false;
   if (!running && loaded) run();
+}
+
+function callTask(task: Resolved, ctx: Context, args: unknown[]): unknown {
+  if (task.chunk) return runChunk(task.fn, ctx, args[0] as unknown[][]);
+  return args.length === 0 ? task.fn(ctx) : task.fn(ctx, ...args);
 }
 
 function runChunk(fn: TaskFn, ctx: Context, items: unknown[][]): unknown[] | Promise<unknown[]> {

@@ -16,8 +16,9 @@ import { syncStop } from '../native/sync-stop';
 import type { Context } from './context';
 
 export interface StopScope {
-  /** Calls `fn` as task `ctx`'s code (its sync part and every continuation). */
-  run<T>(ctx: Context, fn: () => T): T;
+  /** Calls `fn(task, ctx, args)` as task `ctx`'s code (its sync part and every continuation);
+   * no closure per task. */
+  run<T, A>(ctx: Context, fn: (task: T, ctx: Context, args: A) => unknown, task: T, args: A): unknown;
   /** Task `ctx` settled. */
   end(ctx: Context): void;
 }
@@ -26,11 +27,11 @@ export function stopScope(words: Int32Array, concurrent: boolean): StopScope {
   if (!concurrent) {
     let current: Context | undefined;
     return {
-      run(ctx, fn) {
+      run(ctx, fn, task, args) {
         current = ctx;
         syncStop.words = words;
         syncStop.index = ctx.slot;
-        return fn();
+        return fn(task, ctx, args);
       },
       end(ctx) {
         if (current !== ctx) return;
@@ -49,7 +50,7 @@ export function stopScope(words: Int32Array, concurrent: boolean): StopScope {
   });
   Object.defineProperty(syncStop, 'index', { get: () => storage.getStore()?.slot ?? 0, set: () => undefined });
   return {
-    run: (ctx, fn) => storage.run(ctx, fn),
+    run: (ctx, fn, task, args) => storage.run(ctx, fn, task, ctx, args),
     end: () => undefined, // ctx.finished already hides its word
   };
 }
