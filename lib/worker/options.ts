@@ -8,6 +8,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 
 import type { SubmitOptions } from '../core/executor';
 import type { CommonStats } from '../core/pool-core';
+import type { TypedTask } from '../core/task-types';
 import { checkCount, checkOptions, checkTimeout, describe } from '../core/validate';
 import type { WorkerTaskContext } from './context';
 
@@ -56,10 +57,8 @@ export interface WorkerPoolStats extends CommonStats {
 }
 
 /** A typed handle on one export of the task module (pool.task('name')). */
-export interface TaskHandle<A extends readonly unknown[], R> {
+export interface TaskHandle<A extends readonly unknown[], R> extends TypedTask<A, R> {
   readonly name: string;
-  /** @internal carries the types only */
-  readonly _signature?: (...args: A) => R;
 }
 
 export type AnyTaskFn = (ctx: WorkerTaskContext, ...args: never[]) => unknown;
