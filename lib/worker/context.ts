@@ -7,7 +7,9 @@ const waitAsync = (Atomics as unknown as {
   waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }).waitAsync;
 
-/** The first argument of every WorkerPool task: `fn(ctx, ...args)`. */
+/** The first argument of every WorkerPool task: `fn(ctx, ...args)`. It has no `attempt`:
+ * a WorkerPool runs each task once (as Python's ProcessPoolExecutor); retries belong to
+ * IoPool's `retry`. */
 export interface WorkerTaskContext {
   /**
    * Throws the task's CancelledError or TimeoutError once it was cancelled or passed its
@@ -18,8 +20,6 @@ export interface WorkerTaskContext {
   readonly stopped: boolean;
   /** Aborts when the task is cancelled or passes its deadline, for async tasks. */
   readonly signal: AbortSignal;
-  /** 1 for the first attempt. */
-  readonly attempt: number;
   /** Moves these ArrayBuffers to the caller with the result instead of copying them. */
   transfer(...buffers: ArrayBuffer[]): void;
 }
@@ -29,7 +29,6 @@ export type WorkerTask<A extends readonly unknown[] = never[], R = unknown> = (c
 
 /** @internal the worker side of a context; one per running task. */
 export class Context implements WorkerTaskContext {
-  readonly attempt = 1;
   controller: AbortController | undefined = undefined;
   transferList: ArrayBuffer[] | undefined = undefined;
   /** Set when the task ended: the slot may already hold the next task's word. */

@@ -6,6 +6,7 @@
 // then (its generation changed), wakes the task's signal watcher, and tells the pool.
 import { parentPort } from 'node:worker_threads';
 
+import { setLongTimeout } from '../core/timers';
 import { DEADLINE, DeadlineConnect, DeadlineRequest, epochNow, GEN_SHIFT } from './protocol';
 
 const pool = parentPort!;
@@ -19,7 +20,8 @@ pool.on('message', (message: DeadlineConnect) => {
       const slot = at[i]!;
       const generation = at[i + 1]!;
       const fire = (): void => raise(words, key, slot, generation);
-      setTimeout(fire, Math.max(0, at[i + 2]! - epochNow()));
+      // Any length: a plain setTimeout past 2^31 ms would fire after 1 ms and stop the task early.
+      setLongTimeout(fire, Math.max(0, at[i + 2]! - epochNow()));
     }
   });
 });

@@ -1,6 +1,7 @@
 // One WorkerPool task as the pool tracks it: queued here, dispatched to a worker (holding
 // one of its slots), or done. Its Future asks it for the live state and to cancel.
 import type { Future, FutureOwner } from '../core/future';
+import type { LongTimer } from '../core/timers';
 import type { WorkerPool } from './pool';
 import { STARTED, TaskKey } from './protocol';
 import type { Thread } from './thread';
@@ -14,8 +15,8 @@ export class Job implements FutureOwner {
   future!: Future<unknown>;
   thread: Thread | undefined = undefined;
   slot = -1;
-  timer: NodeJS.Timeout | undefined = undefined; // submit's `timeout`
-  killTimer: NodeJS.Timeout | undefined = undefined; // killAfter, once a stop bit is set
+  timer: LongTimer | undefined = undefined; // submit's `timeout`
+  killTimer: LongTimer | undefined = undefined; // killAfter, once a stop bit is set
   // The pool's FIFO of queued jobs, intrusive: no allocation per task.
   next: Job | undefined = undefined;
 

@@ -79,6 +79,8 @@ export interface DeadlineHits {
 export interface WorkerData {
   module: string | null; // a URL to import()
   words: SharedArrayBuffer;
+  /** Async tasks this worker may have awaiting at once. */
+  asyncTasksPerWorker: number;
 }
 
 /** Epoch milliseconds, comparable across threads (each thread's timeOrigin differs). */

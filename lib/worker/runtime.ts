@@ -1,5 +1,6 @@
 // The worker side of WorkerPool: loads the task module, runs the tasks of each batch the
-// pool sends, one at a time, and sends their results back in batches.
+// pool sends in order, sync tasks one at a time and up to asyncTasksPerWorker async tasks
+// awaiting at once, and sends their results back in batches.
 //
 // - Between tasks it checks the task's stop word: a task cancelled while it waited here
 //   is skipped, never started.
@@ -7,14 +8,12 @@
 //   timers and messages are never frozen for longer than one task (piscina#331).
 // - Results of one slice go back in one message; an async task flushes them before it
 //   waits, so a long await never holds back results that are ready.
-import { fileURLToPath } from 'node:url';
+import { types } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 
-import { syncStop } from '../native/sync-stop';
-import { Context, WorkerTaskContext } from './context';
+import { Context } from './context';
 import {
-  CHUNK_PREFIX,
   DEADLINE,
   DeadlineRequest,
   epochNow,
@@ -28,23 +27,28 @@ import {
   WorkerData,
   WorkerMessage,
 } from './protocol';
-
-type TaskFn = (ctx: WorkerTaskContext, ...args: unknown[]) => unknown;
+import { stopScope } from './stop-scope';
+import { define, loadTaskModule, Resolved, resolveTask, TaskFn } from './task-module';
 
 const SLICE_MS = 5;
+// eslint-disable-next-line @typescript-eslint/unbound-method
+const PROMISE_THEN = Promise.prototype.then;
 
 const port = parentPort!;
 const data = workerData as WorkerData;
 const words = new Int32Array(data.words);
 
-let taskExports: Record<string, TaskFn> = {};
-const shipped = new Map<number, TaskFn | Error>();
 let deadlinePort: MessagePort | undefined;
 
 // The tasks received and not yet started, flat (TASK_FIELDS each), consumed from `head`.
 let queue: unknown[] = [];
 let head = 0;
-let running = false;
+let running = false; // the sync loop runs or is due (setImmediate)
+let resumeQueued = false;
+/** Async tasks started and not yet settled; at most asyncLimit. */
+let awaiting = 0;
+const asyncLimit = data.asyncTasksPerWorker;
+const scope = stopScope(words, asyncLimit > 1);
 let loaded = false; // tasks that arrive before the module is loaded wait in the queue
 let results: unknown[] = [];
 let transfers: ArrayBuffer[] = [];
@@ -80,39 +84,6 @@ function report(slot: number, outcome: Outcome, value: unknown, runNs: number): 
   results.push(slot, outcome, value, runNs);
 }
 
-interface Resolved {
-  fn: TaskFn;
-  chunk: boolean;
-  name: string;
-}
-const resolved = new Map<unknown, Resolved>(); // per key, so a tiny task allocates no lookup
-
-function resolveTask(key: unknown): Resolved | Error {
-  const known = resolved.get(key);
-  if (known !== undefined) return known;
-  const found = lookUp(key);
-  if (!(found instanceof Error)) resolved.set(key, found);
-  return found;
-}
-
-function lookUp(key: unknown): Resolved | Error {
-  if (typeof key === 'number') {
-    const id = key < 0 ? -key - 1 : key;
-    const fn = shipped.get(id);
-    if (fn === undefined) return new Error(`internal: function #${id} was never defined in this worker`);
-    if (fn instanceof Error) return fn;
-    return { fn, chunk: key < 0, name: fn.name || 'anonymous function' };
-  }
-  let name = key as string;
-  const chunk = name.startsWith(CHUNK_PREFIX);
-  if (chunk) name = name.slice(CHUNK_PREFIX.length);
-  const fn = taskExports[name];
-  if (typeof fn !== 'function') {
-    return new TypeError(`the task module has no function export '${name}' (it exports: ${Object.keys(taskExports).join(', ') || 'nothing'})`);
-  }
-  return { fn, chunk, name };
-}
-
 function stopOutcome(bits: number): Outcome {
   return bits & DEADLINE && !(bits & 1) ? Outcome.TimedOut : Outcome.Cancelled;
 }
@@ -123,11 +94,13 @@ function armDeadline(slot: number, at: number): void {
   deadlinePort.postMessage({ at: [slot, generation, at] } satisfies DeadlineRequest);
 }
 
-/** Runs queued tasks until the queue is empty, an async task waits, or the slice ends. */
+/** Runs queued tasks until the queue is empty, the worker has asyncTasksPerWorker tasks
+ * awaiting, or the slice ends. */
 function run(): void {
   running = true;
   const sliceEnd = performance.now() + SLICE_MS;
   while (head < queue.length) {
+    if (awaiting >= asyncLimit) break; // resumed when one of them settles
     const slot = queue[head] as number;
     const key = queue[head + 1];
     const args = queue[head + 2] as unknown[];
@@ -150,31 +123,25 @@ function run(): void {
       else armDeadline(slot, at);
     }
     const ctx = new Context(words, slot, task.name);
-    syncStop.words = words;
-    syncStop.index = slot;
     const started = performance.now();
     let result: unknown;
+    let then: unknown;
     try {
-      result = task.chunk ? runChunk(task.fn, ctx, args[0] as unknown[][]) : args.length === 0 ? task.fn(ctx) : task.fn(ctx, ...args);
+      result = scope.run(ctx, callTask, task, args);
+      // Read once, inside the try: a hostile getter fails only its task.
+      then = result !== null && (typeof result === 'object' || typeof result === 'function') ? (result as PromiseLike<unknown>).then : undefined;
     } catch (error) {
       finish(ctx, slot, error, true, started);
       continue;
-    } finally {
-      syncStop.words = undefined;
     }
-    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
-      flush();
-      Promise.resolve(result).then(
-        (value) => {
-          finish(ctx, slot, value, false, started);
-          run();
-        },
-        (error: unknown) => {
-          finish(ctx, slot, error, true, started);
-          run();
-        },
-      );
-      return; // `running` stays true: nothing else starts until this task settles
+    if (typeof then === 'function') {
+      awaiting++;
+      const ok = (value: unknown): void => settled(ctx, slot, value, false, started);
+      const failed = (error: unknown): void => settled(ctx, slot, error, true, started);
+      if (then === PROMISE_THEN && types.isPromise(result)) (result as Promise<unknown>).then(ok, failed);
+      // A foreign thenable: the Promise constructor settles once and turns a throw into a rejection.
+      else new Promise<unknown>((resolve, reject) => (then as PromiseLike<unknown>['then']).call(result, resolve, reject)).then(ok, failed);
+      continue;
     }
     finish(ctx, slot, result, false, started);
     if (performance.now() >= sliceEnd && head < queue.length) {
@@ -183,10 +150,31 @@ function run(): void {
       return;
     }
   }
-  queue = [];
-  head = 0;
+  if (head >= queue.length) {
+    queue = [];
+    head = 0;
+  }
   running = false;
-  flush();
+  flush(); // before waiting: a long await never holds back results that are ready
+}
+
+/** An async task settled: report it and go on, once per turn however many settle together. */
+function settled(ctx: Context, slot: number, value: unknown, failed: boolean, started: number): void {
+  awaiting--;
+  finish(ctx, slot, value, failed, started);
+  if (running || resumeQueued) return; // the running loop flushes it
+  resumeQueued = true;
+  queueMicrotask(resume);
+}
+
+function resume(): void {
+  resumeQueued = false;
+  if (!running && loaded) run();
+}
+
+function callTask(task: Resolved, ctx: Context, args: unknown[]): unknown {
+  if (task.chunk) return runChunk(task.fn, ctx, args[0] as unknown[][]);
+  return args.length === 0 ? task.fn(ctx) : task.fn(ctx, ...args);
 }
 
 function runChunk(fn: TaskFn, ctx: Context, items: unknown[][]): unknown[] | Promise<unknown[]> {
@@ -211,6 +199,7 @@ function runChunk(fn: TaskFn, ctx: Context, items: unknown[][]): unknown[] | Pro
 
 function finish(ctx: Context, slot: number, value: unknown, failed: boolean, started: number): void {
   ctx.finished = true;
+  scope.end(ctx);
   const runNs = (performance.now() - started) * 1e6;
   if (failed) {
     // A task that throws after its stop bit was set stopped because of it (its checkpoint,
@@ -233,47 +222,6 @@ function toCloneableError(value: unknown): unknown {
   }
 }
 
-function define(defs: (number | string)[]): void {
-  for (let i = 0; i < defs.length; i += 2) {
-    const id = defs[i] as number;
-    const source = defs[i + 1] as string;
-    try {
-      // Shipped by source: evaluated in this worker's global scope, so it sees globals
-      // (and require, for CommonJS-style helpers) but none of the caller's variables.
-      const fn = new Function('require', `return (${source});`)(require) as unknown;
-      if (typeof fn !== 'function') throw new TypeError('the source does not evaluate to a function');
-      shipped.set(id, wrapShipped(fn as TaskFn));
-    } catch (error) {
-      shipped.set(id, new TypeError(`a function submitted to WorkerPool could not be rebuilt from its source in the worker: ${(error as Error).message}`));
-    }
-  }
-}
-
-// A function that closes over a caller's variable fails with a ReferenceError in the
-// worker; say why, in the words a user can act on.
-function wrapShipped(fn: TaskFn): TaskFn {
-  const wrapped = (ctx: WorkerTaskContext, ...args: unknown[]): unknown => {
-    try {
-      const value = fn(ctx, ...args);
-      if (value instanceof Promise) return value.catch((error: unknown) => Promise.reject(explain(error)));
-      return value;
-    } catch (error) {
-      throw explain(error);
-    }
-  };
-  Object.defineProperty(wrapped, 'name', { value: fn.name || 'anonymous function' });
-  return wrapped;
-}
-
-function explain(error: unknown): unknown {
-  if (error instanceof ReferenceError) {
-    return new ReferenceError(
-      `${error.message} (a function submitted to WorkerPool is shipped by its source and runs in a worker: it cannot use the caller's variables or imports; pass them as arguments, or put the task in the pool's module)`,
-    );
-  }
-  return error;
-}
-
 port.on('message', (message: RunBatch) => {
   if (message.deadlines !== undefined) deadlinePort = message.deadlines;
   if (message.defs !== undefined) define(message.defs);
@@ -288,42 +236,18 @@ port.on('message', (message: RunBatch) => {
 });
 
 async function load(): Promise<void> {
-  if (data.module === null) {
-    post({ ready: [] });
-    loaded = true;
-    if (head < queue.length) run();
-    return;
+  let names: string[] = [];
+  if (data.module !== null) {
+    try {
+      names = await loadTaskModule(data.module);
+    } catch (error) {
+      post({ loadError: toCloneableError(error) });
+      return;
+    }
   }
-  let mod: Record<string, unknown>;
-  try {
-    // TypeScript through the require hook the worker registered (see thread.ts's workerEntry);
-    // everything else, ESM or CommonJS, through import().
-    const typescript = /\.[mc]?ts$/.test(data.module) && '.ts' in require.extensions;
-    mod = typescript ? wrapRequired(require(fileURLToPath(data.module))) : await importModule(data.module);
-  } catch (error) {
-    post({ loadError: toCloneableError(error) });
-    return;
-  }
-  const found: Record<string, TaskFn> = {};
-  // A CommonJS module's exports arrive as `default` (and, when Node can tell, also by name).
-  const cjs = mod.default;
-  if (cjs !== null && typeof cjs === 'object') {
-    for (const [name, value] of Object.entries(cjs)) if (typeof value === 'function') found[name] = value as TaskFn;
-  }
-  for (const [name, value] of Object.entries(mod)) if (typeof value === 'function') found[name] = value as TaskFn;
-  taskExports = found;
-  post({ ready: Object.keys(found) });
+  post({ ready: names });
   loaded = true;
   if (head < queue.length) run();
-}
-
-// A real import(): tsc's CommonJS output turns `import(x)` into require(x), which cannot
-// load ES modules on Node 20.
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
-const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
-
-function wrapRequired(exported: unknown): Record<string, unknown> {
-  return exported !== null && typeof exported === 'object' ? (exported as Record<string, unknown>) : { default: exported };
 }
 
 void load();

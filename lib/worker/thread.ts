@@ -59,11 +59,12 @@ export class Thread {
     module: string | null,
     name: string,
     resourceLimits: ResourceLimits | undefined,
+    asyncTasksPerWorker: number,
   ) {
     const sab = new SharedArrayBuffer(SLOTS_PER_WORKER * 4);
     this.words = new Int32Array(sab);
     for (let i = SLOTS_PER_WORKER - 1; i >= 0; i--) this.free.push(i);
-    const workerData: WorkerData = { module, words: sab };
+    const workerData: WorkerData = { module, words: sab, asyncTasksPerWorker };
     this.worker = new Worker(ENTRY.file, { eval: ENTRY.eval, workerData, resourceLimits, name: `${name}-${key}` });
   }
 

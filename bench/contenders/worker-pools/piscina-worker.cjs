@@ -8,6 +8,7 @@ module.exports = (x) => {
   if (x === undefined || x === null) return undefined;
   if (x.kind === 'factorial') return factorial(x.n);
   if (x.kind === 'spin') for (;;);
+  if (x.kind === 'wait') return new Promise((resolve) => setTimeout(resolve, x.n));
   if (x.kind === 'started') return performance.now() + performance.timeOrigin;
   return undefined;
 };

@@ -3,3 +3,4 @@ export function noop(ctx: WorkerTaskContext): void;
 export function factorial(ctx: WorkerTaskContext, n: number): number;
 export function spin(ctx: WorkerTaskContext): never;
 export function started(ctx: WorkerTaskContext): number;
+export function wait(ctx: WorkerTaskContext, ms: number): Promise<void>;

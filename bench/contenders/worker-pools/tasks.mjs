@@ -12,3 +12,7 @@ export function spin(ctx) {
 export function started() {
   return performance.now() + performance.timeOrigin;
 }
+// An async task that awaits a timer, as one awaiting a fetch does (the async benchmark).
+export async function wait(ctx, ms) {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}

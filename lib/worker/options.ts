@@ -1,0 +1,171 @@
+// What a WorkerPool user passes and gets back: the options, the typed task handle, the
+// stats, and their checks at the boundary (each a TypeError/RangeError naming the option).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+
+import type { SubmitOptions } from '../core/executor';
+import type { CommonStats } from '../core/pool-core';
+import type { TypedTask } from '../core/task-types';
+import { checkCount, checkOptions, checkTimeout, describe } from '../core/validate';
+import type { WorkerTaskContext } from './context';
+
+export interface WorkerPoolOptions {
+  /** Path or URL of an ESM or CommonJS module whose named function exports are the tasks.
+   * Optional: without it the pool runs only self-contained functions. */
+  module?: string | URL;
+  /** Workers started at once and kept however idle. Default 1 (at most maxWorkers). */
+  minWorkers?: number;
+  /** Most workers, started on demand. Default os.availableParallelism(). */
+  maxWorkers?: number;
+  /** A worker beyond minWorkers idle this long (ms) is stopped. Default 10000; Infinity = never. */
+  idleTimeout?: number;
+  /** A task that ignores its stop bit this long (ms) after cancel or deadline has its worker
+   * terminated and replaced. Default 1000; Infinity = never. */
+  killAfter?: number;
+  /** How many async tasks one worker runs at once (each awaiting, e.g. a fetch or a timer).
+   * Default 1: a task that awaits holds its worker until it settles. Sync tasks always run
+   * one at a time; each task keeps its own stop word, signal and deadline. A worker killed
+   * for a task that ignored its stop bit (killAfter) ends the others awaiting there too:
+   * they reject with WorkerCrashError saying so (started work is never silently rerun). */
+  asyncTasksPerWorker?: number;
+  /** The restart breaker: when `crashes` workers crash on their own (not killed by
+   * killAfter) within `windowMs`, the pool stops restarting them and every queued and later
+   * task rejects with WorkerCrashError. Default { crashes: 5, windowMs: 10000 };
+   * `crashes: Infinity` never trips. */
+  breaker?: { crashes?: number; windowMs?: number };
+  /** Passed to each Worker (heap limits: a task over them crashes only its worker). */
+  resourceLimits?: ResourceLimits;
+  /** Worker thread names are `${name}-${n}`. Default 'worker-pool'. */
+  name?: string;
+}
+
+export interface WorkerSubmitOptions extends SubmitOptions {
+  /** ArrayBuffers moved to the worker instead of copied (they are detached here). */
+  transfer?: ArrayBuffer[];
+}
+
+export interface WorkerPoolStats extends CommonStats {
+  /** Workers alive now. */
+  workers: number;
+  /** Workers terminated because a task ignored its stop bit for killAfter ms. */
+  killed: number;
+  /** Workers that died on their own (uncaught exception, process.exit, out of memory). */
+  crashed: number;
+}
+
+/** A typed handle on one export of the task module (pool.task('name')). */
+export interface TaskHandle<A extends readonly unknown[], R> extends TypedTask<A, R> {
+  readonly name: string;
+}
+
+export type AnyTaskFn = (ctx: WorkerTaskContext, ...args: never[]) => unknown;
+/** The names of a module's exports that are tasks. */
+export type TaskNames<M> = { [K in keyof M]: M[K] extends AnyTaskFn ? K : never }[keyof M] & string;
+export type ArgsOf<F> = F extends (ctx: WorkerTaskContext, ...args: infer A) => unknown ? A : never;
+export type ResultOf<F> = F extends (...args: never[]) => infer R ? Awaited<R> : never;
+
+/** The options once checked, with their defaults. */
+export interface WorkerPoolConfig {
+  module: string | undefined;
+  minWorkers: number;
+  maxWorkers: number;
+  idleTimeout: number;
+  killAfter: number;
+  asyncTasksPerWorker: number;
+  breakerCrashes: number;
+  breakerWindowMs: number;
+  resourceLimits: ResourceLimits | undefined;
+}
+
+const POOL_KEYS = ['module', 'minWorkers', 'maxWorkers', 'idleTimeout', 'killAfter', 'asyncTasksPerWorker', 'breaker', 'resourceLimits', 'name'];
+export const SUBMIT_KEYS: readonly string[] = ['timeout', 'runTimeout', 'signal', 'transfer'];
+
+export function checkWorkerPoolOptions(options: WorkerPoolOptions): WorkerPoolConfig {
+  checkOptions(options, POOL_KEYS, 'WorkerPool');
+  const maxWorkers = checkCount(options.maxWorkers, 'maxWorkers', 1, os.availableParallelism());
+  if (maxWorkers === Infinity) throw new RangeError('maxWorkers must be finite');
+  const minWorkers = checkCount(options.minWorkers, 'minWorkers', 0, Math.min(1, maxWorkers));
+  if (minWorkers > maxWorkers) throw new RangeError(`minWorkers (${minWorkers}) must be <= maxWorkers (${maxWorkers})`);
+  const asyncTasksPerWorker = checkCount(options.asyncTasksPerWorker, 'asyncTasksPerWorker', 1, 1);
+  if (asyncTasksPerWorker === Infinity) throw new RangeError('asyncTasksPerWorker must be finite');
+  if (options.resourceLimits !== undefined && (typeof options.resourceLimits !== 'object' || options.resourceLimits === null)) {
+    throw new TypeError(`resourceLimits must be an object, got ${describe(options.resourceLimits)}`);
+  }
+  const breaker = checkOptions(options.breaker, ['crashes', 'windowMs'], 'WorkerPool breaker') ?? {};
+  const breakerWindowMs = checkMs(breaker.windowMs, 'breaker.windowMs', 10_000);
+  if (breakerWindowMs === 0) throw new RangeError('breaker.windowMs must be > 0, got 0');
+  return {
+    module: options.module === undefined ? undefined : resolveModule(options.module),
+    minWorkers,
+    maxWorkers,
+    idleTimeout: checkIdleTimeout(options.idleTimeout),
+    killAfter: checkMs(options.killAfter, 'killAfter', 1000),
+    asyncTasksPerWorker,
+    breakerCrashes: checkCount(breaker.crashes, 'breaker.crashes', 1, 5),
+    breakerWindowMs,
+    resourceLimits: options.resourceLimits,
+  };
+}
+
+/** A duration in ms where Infinity means never (checkTimeout maps Infinity to undefined). */
+function checkMs(value: unknown, name: string, fallback: number): number {
+  if (value === Infinity) return Infinity;
+  return checkTimeout(value, name) ?? fallback;
+}
+
+// The idle timer must not keep the process alive, and a timer chained past 2^31 ms
+// (core/timers.ts) could not be unref'd: 24.8 days is the longest finite idleTimeout.
+const MAX_IDLE_MS = 2 ** 31 - 1;
+
+function checkIdleTimeout(value: unknown): number {
+  const ms = checkMs(value, 'idleTimeout', 10_000);
+  if (ms !== Infinity && ms > MAX_IDLE_MS) throw new RangeError(`idleTimeout must be <= ${MAX_IDLE_MS} ms (24.8 days) or Infinity, got ${ms}`);
+  return ms;
+}
+
+function resolveModule(module: unknown): string {
+  if (module instanceof URL) return checkFileUrl(module.href);
+  if (typeof module !== 'string' || module.length === 0) {
+    throw new TypeError(`module must be a path or URL of the task module, got ${describe(module)}`);
+  }
+  if (module.startsWith('file:')) return checkFileUrl(module);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) return module; // data:, node:, ...
+  let file: string;
+  if (path.isAbsolute(module) || module.startsWith('.')) {
+    file = path.resolve(module);
+  } else {
+    try {
+      file = require.resolve(module, { paths: [process.cwd()] });
+    } catch {
+      throw new TypeError(`module: cannot find the task module '${module}' (from ${process.cwd()})`);
+    }
+  }
+  if (!fs.existsSync(file)) throw new TypeError(`module: cannot find the task module ${file}`);
+  return pathToFileURL(file).href;
+}
+
+function checkFileUrl(href: string): string {
+  if (href.startsWith('file:') && !fs.existsSync(new URL(href))) throw new TypeError(`module: cannot find the task module ${href}`);
+  return href;
+}
+
+export function checkTransfer(transfer: unknown): ArrayBuffer[] | undefined {
+  if (transfer === undefined) return undefined;
+  if (!Array.isArray(transfer) || !transfer.every((b) => b instanceof ArrayBuffer)) {
+    throw new TypeError(`options.transfer must be an array of ArrayBuffers, got ${describe(transfer)}`);
+  }
+  return transfer.length === 0 ? undefined : transfer;
+}
+
+/** What can be known at once about arguments that cannot travel: functions and symbols. */
+export function checkArgs(task: string, args: readonly unknown[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const type = typeof args[i];
+    if (type === 'function' || type === 'symbol') {
+      throw new TypeError(`task '${task}': argument ${i} is a ${type}, which cannot be sent to a worker`);
+    }
+  }
+}
