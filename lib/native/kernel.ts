@@ -126,6 +126,9 @@ const ARRAY_TYPES: Record<number, { is: (v: unknown) => boolean; label: string }
   [ArgKind.Bytes]: { is: types.isUint8Array, label: 'a Uint8Array' },
   [ArgKind.Float64s]: { is: types.isFloat64Array, label: 'a Float64Array' },
   [ArgKind.Int32s]: { is: types.isInt32Array, label: 'an Int32Array' },
+  [ArgKind.BytesIn]: { is: types.isUint8Array, label: 'a Uint8Array' },
+  [ArgKind.Float64sIn]: { is: types.isFloat64Array, label: 'a Float64Array' },
+  [ArgKind.Int32sIn]: { is: types.isInt32Array, label: 'an Int32Array' },
 };
 
 // A bound stored as a double; 2^63 (the nearest double to 2^63 - 1) means 2^63 - 1.
