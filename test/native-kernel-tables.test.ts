@@ -84,9 +84,22 @@ describe('loadKernels refuses malformed tables (issue 11, item 5)', function () 
     }
   });
 
+  it('INT bounds of the whole int64 range: 2^63 (the double nearest 2^63 - 1) is refused, not wrapped', async () => {
+    const k = loadKernels<{ echoInt: [[n: number], number] }>(addon);
+    const pool = new NativePool({ maxWorkers: 1 });
+    try {
+      assert.equal(await pool.submit(k.echoInt, [-(2 ** 63)]), -(2 ** 63));
+      assert.equal(await pool.submit(k.echoInt, [2 ** 62]), 2 ** 62);
+      assert.throws(() => pool.submit(k.echoInt, [2 ** 63]), { name: 'RangeError', message: /'n'/ });
+      assert.throws(() => k.echoInt.runSync([2 ** 63]), { name: 'RangeError', message: /'n'/ });
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
   describe('a kernel that never checkpoints (issue 11, item 14)', () => {
     let pool: NativePool;
-    let k: ReturnType<typeof loadKernels<{ neverCheckpoints: [[ms: number], number] }>>;
+    let k: ReturnType<typeof loadKernels<{ neverCheckpoints: [[ms: number], number]; echoInt: [[n: number], number] }>>;
     before(() => {
       k = loadKernels(addon);
       pool = new NativePool({ maxWorkers: 2 });

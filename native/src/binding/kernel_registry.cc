@@ -86,6 +86,8 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
       }
       if (spec.kind == COREPOOL_ARG_INT) {
         if (std::trunc(d) != d) return fail("an integer");
+        // A max of 2^63 - 1 is 2^63 as a double: not an int64 (the cast would be undefined).
+        if (d >= 9223372036854775808.0) return out_of_range("is out of range");
         out.integer = int64_t(d);
       } else {
         out.number = d;

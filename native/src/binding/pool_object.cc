@@ -13,10 +13,7 @@ namespace {
 // Record layouts: wire.h.
 using wire::kCompletionFields;
 using wire::kSubmitHeader;
-
-Clock::duration ms_to_duration(double ms) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms));
-}
+using wire::ms_to_duration;
 
 }  // namespace
 

@@ -5,10 +5,12 @@
 // or a huge value is "malformed", never undefined behaviour.
 #pragma once
 
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 
+#include "../task.h"
 #include "arg_kinds.h"
 #include "corepool.h"
 #include "wire.h"
@@ -61,6 +63,12 @@ RecordError next_record(const double* rec, size_t length, size_t& pos, KernelOf&
   out.skipped = skipped;
   pos += kSubmitHeader + numbers;
   return RecordError::None;
+}
+
+// A record's timeout as a clock duration; next_record() bounds it below kNoDeadlineFromMs,
+// which keeps now + the duration within the clock's int64 nanoseconds.
+inline Clock::duration ms_to_duration(double ms) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms));
 }
 
 // A NUMBER, INT or BOOL argument from its record number, checked against its spec (JS
