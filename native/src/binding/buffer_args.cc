@@ -1,5 +1,6 @@
 #include "buffer_args.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -12,11 +13,32 @@ namespace {
 alignas(16) const uint8_t kEmpty[16] = {};
 }  // namespace
 
-KeepView keep_view(napi_env env, napi_value view, corepool_arg_kind kind, corepool_value& arg,
-                   Task& task, std::vector<ViewPin>& pins) {
-  napi_value buffer = nullptr;
-  if (napi_get_typedarray_info(env, view, nullptr, nullptr, nullptr, &buffer, nullptr) != napi_ok)
-    return KeepView::EnvGone;
+uint8_t* CopySpace::allocate(size_t bytes) {
+  constexpr size_t kSmall = 4096, kMaxBlock = 64 * 1024;
+  if (bytes >= kSmall) {
+    std::unique_ptr<uint8_t[], FreeDeleter> block(static_cast<uint8_t*>(std::malloc(bytes)));
+    if (!block) return nullptr;
+    task_.buffers.push_back(std::move(block));
+    return task_.buffers.back().get();
+  }
+  size_t rounded = (bytes + 15) & ~size_t(15);  // 16-byte aligned, as malloc's
+  if (rounded > left_) {
+    size_t size = std::max(block_, rounded);
+    std::unique_ptr<uint8_t[], FreeDeleter> block(static_cast<uint8_t*>(std::malloc(size)));
+    if (!block) return nullptr;
+    next_ = block.get();
+    left_ = size;
+    block_ = std::min(block_ * 2, kMaxBlock);
+    task_.buffers.push_back(std::move(block));
+  }
+  uint8_t* p = next_;
+  next_ += rounded;
+  left_ -= rounded;
+  return p;
+}
+
+KeepView keep_view(napi_env env, napi_value view, napi_value buffer, corepool_arg_kind kind,
+                   corepool_value& arg, CopySpace& space, std::vector<ViewPin>& pins) {
   // napi_is_arraybuffer is false for a SharedArrayBuffer (V8's IsArrayBuffer).
   bool plain = true;
   if (napi_is_arraybuffer(env, buffer, &plain) != napi_ok) return KeepView::EnvGone;
@@ -31,15 +53,14 @@ KeepView keep_view(napi_env env, napi_value view, corepool_arg_kind kind, corepo
     arg.view.data = const_cast<uint8_t*>(kEmpty);
     return KeepView::Kept;
   }
-  std::unique_ptr<uint8_t[], FreeDeleter> copy(static_cast<uint8_t*>(std::malloc(bytes)));
-  if (!copy) return KeepView::OutOfMemory;
-  std::memcpy(copy.get(), arg.view.data, bytes);
+  uint8_t* copy = space.allocate(bytes);
+  if (copy == nullptr) return KeepView::OutOfMemory;
+  std::memcpy(copy, arg.view.data, bytes);
   if (view_written(kind)) {
     if (napi_create_reference(env, view, 1, &ref) != napi_ok) return KeepView::EnvGone;
-    pins.push_back({ref, copy.get(), bytes});
+    pins.push_back({ref, copy, bytes});
   }
-  arg.view.data = copy.get();
-  task.buffers.push_back(std::move(copy));
+  arg.view.data = copy;
   return KeepView::Kept;
 }
 

@@ -27,11 +27,26 @@ struct ViewPin {
 
 enum class KeepView { Kept, OutOfMemory, EnvGone };
 
-// Main thread, at submit, after read_arg filled `arg` from `view`. Points `arg` at memory
-// that stays valid until the task is destroyed: the view's own (shared, pinned in `pins`)
-// or a copy owned by `task` (pinned in `pins` only when written back).
-KeepView keep_view(napi_env env, napi_value view, corepool_arg_kind kind, corepool_value& arg,
-                   Task& task, std::vector<ViewPin>& pins);
+// Where one task's copies live, owned by the task: a large copy in a block of its own, small
+// ones packed into shared blocks (a map chunk of many small arrays makes a few allocations,
+// not one per array).
+class CopySpace {
+ public:
+  explicit CopySpace(Task& task) : task_(task) {}
+  uint8_t* allocate(size_t bytes);  // null if out of memory
+
+ private:
+  Task& task_;
+  uint8_t* next_ = nullptr;
+  size_t left_ = 0;
+  size_t block_ = 1024;  // the next shared block's size, doubling up to 64 KiB
+};
+
+// Main thread, at submit, after read_arg filled `arg` from `view` (a view of `buffer`).
+// Points `arg` at memory that stays valid until the task is destroyed: the view's own
+// (shared, pinned in `pins`) or a copy in `space` (pinned in `pins` only when written back).
+KeepView keep_view(napi_env env, napi_value view, napi_value buffer, corepool_arg_kind kind,
+                   corepool_value& arg, CopySpace& space, std::vector<ViewPin>& pins);
 
 // Main thread, when a task that ran is done: copies each written view's copy back into
 // its buffer if that is still attached (nothing happens once the environment is gone).

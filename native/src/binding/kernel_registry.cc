@@ -63,7 +63,8 @@ Napi::Array KernelRegistry::describe(Napi::Env env, uint32_t from, uint32_t to) 
 }
 
 bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi::Value value,
-              corepool_value& out, std::vector<std::unique_ptr<char[]>>& strings) {
+              corepool_value& out, std::vector<std::unique_ptr<char[]>>& strings,
+              napi_value* buffer_out) {
   const corepool_arg_spec& spec = kernel->args[index];
   auto fail = [&](const char* expected) {
     std::string msg = std::string(kernel->name) + ": argument '" + spec.name + "' must be " +
@@ -136,6 +137,7 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
       }
       out.view.data = data;
       out.view.length = length;
+      if (buffer_out != nullptr) *buffer_out = buffer;
       return true;
     }
     case COREPOOL_ARG_STRING: {

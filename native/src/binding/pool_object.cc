@@ -168,6 +168,7 @@ PoolObject::Decoded PoolObject::decode_args(Napi::Env env, const wire::Record& r
   };
   const corepool_kernel* k = r.kernel;
   corepool_value* args = t.args();
+  CopySpace copies(t);
   for (size_t i = 0; i < r.arg_numbers; ++i) {
     const uint32_t spec_index = uint32_t(i % k->arg_count);
     const corepool_arg_spec& spec = k->args[spec_index];
@@ -184,9 +185,11 @@ PoolObject::Decoded PoolObject::decode_args(Napi::Env env, const wire::Record& r
     napi_value raw = nullptr;
     // Fails only while the environment is torn down (or with an exception pending).
     if (napi_get_element(env, objects, index, &raw) != napi_ok) return Decoded::EnvGone;
-    if (!read_arg(env, k, spec_index, Napi::Value(env, raw), args[i], t.strings)) return refuse();
+    napi_value buffer = nullptr;
+    if (!read_arg(env, k, spec_index, Napi::Value(env, raw), args[i], t.strings, &buffer))
+      return refuse();
     if (!is_view_kind(spec.kind)) continue;
-    KeepView kept = keep_view(env, raw, spec.kind, args[i], t, pins);
+    KeepView kept = keep_view(env, raw, buffer, spec.kind, args[i], copies, pins);
     if (kept == KeepView::EnvGone) return Decoded::EnvGone;
     if (kept == KeepView::OutOfMemory) {
       Napi::RangeError::New(env, std::string(k->name) + ": argument '" + spec.name +
