@@ -87,13 +87,24 @@ async function main(): Promise<number> {
   return mod.run(rest);
 }
 
+// A benchmark whose promise never settles and leaves no handle open (a peer library's lost
+// promise) would otherwise end the process with exit code 0 and no report: make it a failure.
+let finished = false;
+process.on('beforeExit', () => {
+  if (finished) return;
+  console.error(`corepool ${process.argv[2] ?? ''}: the event loop emptied while the command was still running (a promise that never settles)`);
+  process.exit(3);
+});
+
 main().then(
   (code) => {
+    finished = true;
     // Pools and peers' workers are closed; exit explicitly anyway so that a stray handle
     // in a peer library cannot keep the command hanging after the report.
     process.exit(code);
   },
   (error: unknown) => {
+    finished = true;
     console.error(error instanceof Error ? error.message : error);
     process.exit(2);
   },

@@ -1,4 +1,4 @@
-// The benchmark charts (bench/svg.ts) keep every label inside the view box (issue 12 item
+// The benchmark charts (bench/harness/svg.ts) keep every label inside the view box (issue 12 item
 // 13: the legend 'corepool (global lock, CPython GIL)' was cut at the right edge). Checked
 // twice: by a real renderer (rsvg-convert, Debian's librsvg2-bin), drawing the chart on a
 // larger transparent canvas and looking for ink outside the view box; and by conservative
@@ -18,7 +18,7 @@ import { lineChart, textWidth, type Series } from '../bench/harness/svg';
 const ideal: [number, number][] = [[1, 1], [2, 2], [4, 2], [8, 2]];
 const pts = (k: number): [number, number][] => [[1, 1], [2, 1 + k], [4, 1 + k], [8, 1 + k]];
 const charts: Record<string, string> = {
-  // The names bench/report.ts charts() gives the two GIL series.
+  // The names bench/harness/report.ts charts() gives the two GIL series.
   'gil-vs-nogil': lineChart('GIL vs no GIL: countPrimes speedup', 'workers', 'speedup over 1 worker', [
     { name: 'corepool (no lock)', points: pts(0.9) },
     { name: 'corepool (global lock, CPython GIL)', points: pts(0) },

@@ -60,7 +60,15 @@ export async function startPeer(name: PeerName, size: number): Promise<Peer> {
     case 'poolifier': {
       const { FixedThreadPool } = await import('poolifier');
       const pool = new FixedThreadPool(size, path.join(dir, 'poolifier-worker.cjs'), { workerOptions: { execArgv: plainExecArgv() } });
-      return { name, run: (w, n) => pool.execute(w === 'noop' ? undefined : { kind: w, n }), close: () => pool.destroy() };
+      // poolifier 5.3.2's destroy() can wait forever for 'taskFinished' events of tasks it
+      // flushed, with no handle left to keep the process alive: the whole benchmark then
+      // exited 0 before printing (about 1 run in 2 of bench:workers --quick on a busy
+      // machine). Its workers are gone by then, so stop waiting after a bound.
+      const close = (): Promise<void> => new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, 2000);
+        pool.destroy().then(() => { clearTimeout(timer); resolve(); }, (error: unknown) => { clearTimeout(timer); reject(error); });
+      });
+      return { name, run: (w, n) => pool.execute(w === 'noop' ? undefined : { kind: w, n }), close };
     }
   }
 }

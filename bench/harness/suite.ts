@@ -262,7 +262,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
         timed(async () => {
           counted = 0;
           const input = kernel === 'noop' ? new Array<undefined>(items).fill(undefined) : numbers;
-          for await (const r of pool.map(kernels[kernel] as typeof kernels.isPrime, input, { chunksize })) if (r === true || kernel === 'noop') counted++;
+          for await (const r of pool.map(kernels[kernel] as typeof kernels.isPrime, input as number[], { chunksize })) if (r === true || kernel === 'noop') counted++;
         });
       const submitRate = async (kernel: 'noop' | 'isPrime'): Promise<number> =>
         timed(async () => {

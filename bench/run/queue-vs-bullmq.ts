@@ -141,7 +141,7 @@ async function throughput(redis: string, s: Sizes): Promise<{ chunked: number; p
 }
 
 async function scale(redis: string, hi: number): Promise<{ one: number; two: number; count: number }> {
-  const ranges = Array.from({ length: 24 }, (_, i) => [Math.floor((hi * i) / 24), Math.floor((hi * (i + 1)) / 24)]);
+  const ranges = Array.from({ length: 24 }, (_, i): [number, number] => [Math.floor((hi * i) / 24), Math.floor((hi * (i + 1)) / 24)]);
   const timeWith = async (processes: number): Promise<{ ms: number; count: number }> => {
     const queue = queueName(`scale${processes}`);
     const workers = await Promise.all(Array.from({ length: processes }, () => startWorker(redis, queue, ['--threads', '1', '--concurrency', '1'])));
