@@ -25,6 +25,8 @@ function buildHostile(): void {
 }
 
 type Hostile = Record<string, unknown>;
+type GoodKernels = { neverCheckpoints: [[ms: number], number]; echoInt: [[n: number], number] };
+const GOOD = { neverCheckpoints: 1, echoInt: 1 } as const;
 
 describe('loadKernels refuses malformed tables (issue 11, item 5)', function () {
   this.timeout(60_000);
@@ -75,7 +77,7 @@ describe('loadKernels refuses malformed tables (issue 11, item 5)', function () 
   }
 
   it('the good table of the same addon still loads, and its kernel runs', async () => {
-    const k = loadKernels<{ neverCheckpoints: [[ms: number], number] }>(addon);
+    const k = loadKernels<GoodKernels>(addon, GOOD);
     const pool = new NativePool({ maxWorkers: 1 });
     try {
       assert.ok((await pool.submit(k.neverCheckpoints, [1])) >= 1);
@@ -85,7 +87,7 @@ describe('loadKernels refuses malformed tables (issue 11, item 5)', function () 
   });
 
   it('INT bounds of the whole int64 range: 2^63 (the double nearest 2^63 - 1) is refused, not wrapped', async () => {
-    const k = loadKernels<{ echoInt: [[n: number], number] }>(addon);
+    const k = loadKernels<GoodKernels>(addon, GOOD);
     const pool = new NativePool({ maxWorkers: 1 });
     try {
       assert.equal(await pool.submit(k.echoInt, [-(2 ** 63)]), -(2 ** 63));
@@ -99,9 +101,9 @@ describe('loadKernels refuses malformed tables (issue 11, item 5)', function () 
 
   describe('a kernel that never checkpoints (issue 11, item 14)', () => {
     let pool: NativePool;
-    let k: ReturnType<typeof loadKernels<{ neverCheckpoints: [[ms: number], number]; echoInt: [[n: number], number] }>>;
+    let k: ReturnType<typeof loadKernels<GoodKernels>>;
     before(() => {
-      k = loadKernels(addon);
+      k = loadKernels<GoodKernels>(addon, GOOD);
       pool = new NativePool({ maxWorkers: 2 });
     });
     after(() => pool.shutdown());
