@@ -16,9 +16,11 @@
         "native/src/kernels/linalg.cc",
         "native/src/kernels/sort.cc",
         "native/src/kernels/fractal.cc",
+        "native/src/binding/buffer_args.cc",
         "native/src/binding/completion_queue.cc",
         "native/src/binding/kernel_registry.cc",
         "native/src/binding/pool_object.cc",
+        "native/src/binding/table_check.cc",
         "native/src/binding/module.cc"
       ],
       "include_dirs": [

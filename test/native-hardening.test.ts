@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import * as path from 'node:path';
 
 import { kernels, NativePool } from '../lib/index';
@@ -61,16 +62,113 @@ describe('native hardening (issue 11)', function () {
     });
   });
 
-  it('a buffer detached before its task is sent fails that task clearly, never hashes empty input', async () => {
+  it('a buffer detached before its task is sent fails that task with the boundary\'s TypeError, not its neighbours', async () => {
     const pool = new NativePool({ maxWorkers: 1 });
     try {
       const ab = new ArrayBuffer(64);
-      const f = pool.submit(kernels.sha256, [new Uint8Array(ab).fill(1)]);
+      const before = new Uint8Array(64).fill(2);
+      const after = new Uint8Array(64).fill(3);
+      const fs = [pool.submit(kernels.sha256, [before]), pool.submit(kernels.sha256, [new Uint8Array(ab).fill(1)]), pool.submit(kernels.sha256, [after])];
       structuredClone(ab, { transfer: [ab] }); // detaches it before the end of the tick
-      await assert.rejects(f.result(), /argument 'data' must be a Uint8Array that is not detached/);
+      await assert.rejects(fs[1]!.result(), (e: unknown) => {
+        assert.ok(e instanceof TypeError, String(e));
+        assert.equal(e.message, "sha256: argument 'data' is a view of a detached ArrayBuffer");
+        return true;
+      });
+      assert.equal(hex(await fs[0]!), createHash('sha256').update(before).digest('hex'));
+      assert.equal(hex(await fs[2]!), createHash('sha256').update(after).digest('hex'));
+      assert.equal(pool.stats().failed, 1);
     } finally {
       await pool.shutdown();
     }
+  });
+
+  describe('a buffer detached or transferred while its task runs (issue 11, item 3a)', () => {
+    // Transferring moves the memory itself (no copy) to the new ArrayBuffer: writing the new
+    // buffer wrote under the kernel (and freeing it was a use-after-free, seen by ASan in
+    // npm run test:sanitize). The kernel now works on a copy taken when the task was sent.
+    let pool: NativePool;
+    before(() => (pool = new NativePool({ maxWorkers: 1 })));
+    after(() => pool.shutdown());
+    const MB = 1 << 20;
+    const sent = (): Promise<void> => new Promise((r) => setImmediate(r)); // the batch went out
+
+    it('sha256 hashes what it was given, whatever happens to the buffer meanwhile', async () => {
+      type Transferable = ArrayBuffer & { transfer?: () => ArrayBuffer };
+      const ways: Record<string, (b: Transferable) => Promise<ArrayBuffer>> = {
+        structuredClone: async (b) => structuredClone(b, { transfer: [b] }),
+        postMessage: async (b) => {
+          const { port1, port2 } = new MessageChannel();
+          port1.postMessage(b, [b]);
+          const [moved] = (await once(port2, 'message')) as [{ data: ArrayBuffer }];
+          port1.close();
+          return moved.data;
+        },
+      };
+      if (typeof (ArrayBuffer.prototype as Transferable).transfer === 'function') ways.transfer = async (b) => b.transfer!();
+      for (const [detach, move] of Object.entries(ways)) {
+        const data = new Uint8Array(32 * MB).map((_, i) => (i * 7) & 255);
+        const want = createHash('sha256').update(data).digest('hex');
+        const f = pool.submit(kernels.sha256, [data]);
+        await sent();
+        const moved = await move(data.buffer as Transferable);
+        new Uint8Array(moved).fill(0); // the memory the kernel was reading before the fix
+        assert.equal(data.length, 0); // detached
+        assert.equal(hex(await f), want, detach);
+      }
+    });
+
+    it('a sorted buffer that was transferred away is left as it was (no write into memory JS owns elsewhere)', async () => {
+      const n = 2 * MB;
+      const values = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
+      const a = values.slice();
+      const f = pool.submit(kernels.sortFloat64, [a]);
+      await sent();
+      const moved = new Float64Array(structuredClone(a.buffer, { transfer: [a.buffer] }));
+      await f; // the sort ran on its copy, which had nowhere to go back to
+      assert.deepEqual(moved.subarray(0, 1000), values.subarray(0, 1000));
+      assert.equal(moved[n - 1], values[n - 1]);
+    });
+
+    it('an attached output buffer gets the result; an input-only one keeps what JS wrote meanwhile', async () => {
+      const a = Float64Array.from({ length: 1 * MB }, (_, i) => -i);
+      const sorted = pool.submit(kernels.sortFloat64, [a]);
+      const data = new Uint8Array(16 * MB).fill(5);
+      const want = createHash('sha256').update(data).digest('hex');
+      const hashed = pool.submit(kernels.sha256, [data]);
+      await sent();
+      data[0] = 42; // sha256's argument is input-only: never copied back over this write
+      await sorted;
+      for (let i = 1; i < a.length; i++) assert.ok(a[i - 1]! <= a[i]!);
+      assert.equal(hex(await hashed), want);
+      assert.equal(data[0], 42);
+    });
+
+    it('detach storms with garbage collection never crash the process', function () {
+      // A child process: before the fix the freed memory could be reused under the kernel.
+      const code = `
+        const { NativePool, kernels } = require('./lib/index');
+        const { createHash } = require('node:crypto');
+        (async () => {
+          const pool = new NativePool({ maxWorkers: 2 });
+          let ok = 0;
+          for (let round = 0; round < 40; round++) {
+            const data = new Uint8Array(4 << 20).fill(round);
+            const want = createHash('sha256').update(data).digest('hex');
+            const f = pool.submit(kernels.sha256, [data]);
+            await new Promise((r) => setImmediate(r));
+            structuredClone(data.buffer, { transfer: [data.buffer] }); // freed at the next GC
+            globalThis.gc();
+            new Uint8Array(4 << 20).fill(255 - round); // likely the freed memory again
+            if (Buffer.from(await f).toString('hex') === want) ok++;
+          }
+          await pool.shutdown();
+          console.log('ok ' + ok);
+        })();`;
+      const r = run(['--expose-gc', '--import', 'tsx', '-e', code]);
+      assert.equal(r.status, 0, r.stderr.slice(0, 2000));
+      assert.match(r.stdout, /ok 40/);
+    });
   });
 
   it('running out of OS threads is a catchable error, with no half-built pool left', () => {

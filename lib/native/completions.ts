@@ -23,9 +23,14 @@ export function resultOf(kind: ResultKind, shape: number, value: number, objects
   return shape === WRAP ? [result] : result;
 }
 
-/** The error of a task that failed (its message is in `objects`) or passed its deadline. */
+/** The error of a task that failed (its message is in `objects`, or the error itself for
+ * a task the native side refused when it was sent: an argument detached meanwhile) or
+ * passed its deadline. */
 export function errorOf(status: Status, kernel: string, value: number, objects: unknown[] | undefined): Error {
-  if (status === ERROR) return new KernelError(kernel, String(objects![value]));
+  if (status === ERROR) {
+    const reason = objects![value];
+    return reason instanceof Error ? reason : new KernelError(kernel, String(reason));
+  }
   return new TimeoutError(`task '${kernel}' passed its deadline`);
 }
 

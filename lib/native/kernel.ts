@@ -121,6 +121,7 @@ export class Kernel<A extends readonly unknown[], R> implements TypedTask<A, R> 
 }
 
 const NO_VALUES: readonly unknown[] = Object.freeze([]);
+const INT64_END = 2 ** 63;
 
 // Checked by util.types, not instanceof: a typed array from another realm (vm, an iframe
 // in jsdom) is as good as one from this one.
@@ -128,6 +129,9 @@ const ARRAY_TYPES: Record<number, { is: (v: unknown) => boolean; label: string }
   [ArgKind.Bytes]: { is: types.isUint8Array, label: 'a Uint8Array' },
   [ArgKind.Float64s]: { is: types.isFloat64Array, label: 'a Float64Array' },
   [ArgKind.Int32s]: { is: types.isInt32Array, label: 'an Int32Array' },
+  [ArgKind.BytesIn]: { is: types.isUint8Array, label: 'a Uint8Array' },
+  [ArgKind.Float64sIn]: { is: types.isFloat64Array, label: 'a Float64Array' },
+  [ArgKind.Int32sIn]: { is: types.isInt32Array, label: 'an Int32Array' },
 };
 
 // A bound stored as a double; 2^63 (the nearest double to 2^63 - 1) means 2^63 - 1.
@@ -161,6 +165,10 @@ function checkArg({ spec, where, lo, hi }: ArgCheck, value: unknown): void {
       if (Number.isNaN(value)) throw new RangeError(`${where} must not be NaN`);
       if (spec.kind === ArgKind.Int && !Number.isInteger(value)) {
         throw new RangeError(`${where} must be an integer, got ${value}`);
+      }
+      // The kernel gets an int64: a max of 2^63 - 1 reads as 2^63 in a double, which is not one.
+      if (spec.kind === ArgKind.Int && value >= INT64_END) {
+        throw new RangeError(`${where} must be below 2^63 (an int64), got ${value}`);
       }
       if (value < spec.min || value > spec.max) {
         throw new RangeError(`${where} must be between ${spec.min} and ${spec.max}, got ${value}`);

@@ -13,6 +13,10 @@ export enum ArgKind {
   Int32s = 6,
   String = 7,
   Size = 8,
+  // Input-only views: never copied back into a non-shared buffer (corepool.h).
+  BytesIn = 9,
+  Float64sIn = 10,
+  Int32sIn = 11,
 }
 
 /** Result kinds, as in native/include/corepool.h. */
@@ -61,6 +65,8 @@ export function checkWire(raw: RawWire | undefined): void {
   const expected: Record<string, number> = {
     submitHeader: SUBMIT_HEADER,
     completionFields: COMPLETION_FIELDS,
+    noDeadlineFromMs: NO_DEADLINE_FROM_MS,
+    maxItemsPerTask: MAX_ITEMS_PER_TASK,
     lockNone: LockMode.none,
     lockModern: LockMode.modern,
     lockLegacy: LockMode.legacy,

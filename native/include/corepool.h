@@ -41,29 +41,39 @@ typedef enum corepool_arg_kind {
   COREPOOL_ARG_NUMBER = 1,  /* any finite double */
   COREPOOL_ARG_INT = 2,     /* an integer-valued number within [min, max] */
   COREPOOL_ARG_BOOL = 3,    /* true or false */
-  COREPOOL_ARG_BYTES = 4,   /* Uint8Array, read (or written) in place */
-  COREPOOL_ARG_FLOAT64S = 5,/* Float64Array, read (or written) in place */
-  COREPOOL_ARG_INT32S = 6,  /* Int32Array, read (or written) in place */
+  COREPOOL_ARG_BYTES = 4,   /* Uint8Array, read and written (see typed arrays below) */
+  COREPOOL_ARG_FLOAT64S = 5,/* Float64Array, read and written */
+  COREPOOL_ARG_INT32S = 6,  /* Int32Array, read and written */
   COREPOOL_ARG_STRING = 7,  /* a JS string, copied to UTF-8 at submit (JS strings cannot be
                                read off the JS thread): view.data is a NUL-terminated
                                const char*, view.length its length in bytes; min/max bound
                                that byte length */
-  COREPOOL_ARG_SIZE = 8     /* a size or count: a bigint or an integer number in [min, max]
+  COREPOOL_ARG_SIZE = 8,    /* a size or count: a bigint or an integer number in [min, max]
                                (0 <= min, max <= 2^63 - 1), delivered exactly in .integer;
                                use it where values may pass Number.MAX_SAFE_INTEGER */
+  /* Input-only views: as BYTES, FLOAT64S and INT32S, but the kernel promises never to write
+   * them, so the host need not copy them back (see below). Prefer these for inputs. */
+  COREPOOL_ARG_BYTES_IN = 9,
+  COREPOOL_ARG_FLOAT64S_IN = 10,
+  COREPOOL_ARG_INT32S_IN = 11
 } corepool_arg_kind;
 
 /*
- * Typed-array arguments are zero-copy. The host pins the array (a strong reference) from
- * submit until the task settles, and refuses a view of a detached buffer at submit. The
- * kernel reads, and may write, `view.data` in place for its whole run; an argument a kernel
- * writes is its output argument (document it as such). Views of resizable or growable
- * buffers are refused at submit too: their length could change under the kernel.
- * While a task runs, the JavaScript caller must not transfer or detach the buffer
- * (postMessage transfer lists, ArrayBuffer.prototype.transfer, structuredClone with
- * transfer), and must not read values the kernel writes nor write values it reads: such a
- * race gives unspecified contents. Data written by the kernel is visible once the task's
- * Future settles.
+ * Typed-array arguments. A view of a SharedArrayBuffer is zero-copy: the host pins it (a
+ * strong reference) from submit until the task settles, and the kernel reads, and may
+ * write, `view.data` in place while JavaScript may be reading and writing it too (a
+ * SharedArrayBuffer cannot be detached, so the memory stays valid). Such concurrent access
+ * gives unspecified contents for the bytes both sides touch, as any data race does; use
+ * Atomics on the JS side and your own protocol to share values with a running kernel.
+ * A view of an ordinary ArrayBuffer is copied into memory the host owns when the task is
+ * sent (JavaScript could otherwise detach or transfer the buffer, freeing the memory under
+ * the kernel): the kernel works on that copy. For BYTES, FLOAT64S and INT32S the copy is
+ * written back into the view when the task ends, if the buffer is still attached (an
+ * output argument; a kernel may also leave it as it was); the *_IN kinds are never copied
+ * back. JavaScript sees an ordinary buffer as it was until the task's Future settles.
+ * The host refuses views of detached buffers (when the task is sent) and of resizable or
+ * growable buffers (their length could change under the kernel).
+ * Data written by the kernel is visible once the task's Future settles.
  */
 
 /* What a kernel produces. Array results are bytes allocated with corepool_result_bytes
@@ -93,7 +103,7 @@ typedef union corepool_value {
   int64_t integer;
   int boolean;
   struct {
-    void* data;      /* stays valid (pinned) for the whole run */
+    void* data;      /* stays valid for the whole run (pinned shared memory, or a copy) */
     size_t length;   /* in elements, not bytes */
   } view;
 } corepool_value;

@@ -239,17 +239,19 @@ int ThreadPool::run_task(Worker& w, Task& t) {
   return rc;
 }
 
-// Decides a run task's final status. Called with the mutex held.
+// Decides a run task's final status. Called with the mutex held. A cancel and a deadline
+// hit while the task ran win over whatever it returned, alike: a kernel that never
+// checkpoints runs to its end, and its late result (or error) is dropped.
 void ThreadPool::settle(Task& t, int rc) {
   if (t.cancel_requested) {
     t.status = TaskStatus::Cancelled;  // once cancel() said yes, a late result is dropped
+  } else if (t.deadline_hit) {
+    t.status = TaskStatus::TimedOut;
   } else if (rc == COREPOOL_OK) {
     t.status = TaskStatus::Ok;
   } else if (rc == COREPOOL_ERROR) {
     t.status = TaskStatus::Error;
     if (t.error.empty()) t.error = "kernel failed";
-  } else if (t.deadline_hit) {
-    t.status = TaskStatus::TimedOut;
   } else {
     t.status = TaskStatus::Error;
     t.error = "kernel stopped at a checkpoint with no cancel or deadline pending";

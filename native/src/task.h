@@ -48,6 +48,9 @@ struct Task {
   std::unique_ptr<corepool_value[]> many_args;
   // UTF-8 copies of string arguments, owned for the task's life (args point into them).
   std::vector<std::unique_ptr<char[]>> strings;
+  // Copies of typed arrays on ordinary (detachable) ArrayBuffers, owned for the task's
+  // life (args point into them): JS cannot free them under the kernel.
+  std::vector<std::unique_ptr<uint8_t[], FreeDeleter>> buffers;
   corepool_value* args() { return many_args ? many_args.get() : inline_args; }
 
   // One result per item; results[0] for a single call.

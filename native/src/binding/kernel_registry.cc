@@ -6,11 +6,10 @@
 #include <cstring>
 #include <new>
 
-#include <sys/uio.h>
-#include <unistd.h>
-
 #include "../kernels/limits.h"
 #include "../kernels/registry.h"
+#include "arg_kinds.h"
+#include "table_check.h"
 
 namespace corepool {
 
@@ -19,46 +18,6 @@ KernelRegistry::KernelRegistry() {
     kernels_.push_back(*k);
 }
 
-static bool valid_kind(corepool_arg_kind k) {
-  return k >= COREPOOL_ARG_NUMBER && k <= COREPOOL_ARG_SIZE;
-}
-
-static bool valid_result(corepool_result_kind k) {
-  return k >= COREPOOL_RESULT_UNDEFINED && k <= COREPOOL_RESULT_UINT32S;
-}
-
-static std::string hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
-}
-
-namespace {
-
-// Copies `size` bytes at `address` if this process can read them all, without faulting
-// when it cannot: every read of a user's table goes through here, so a foreign External,
-// a count past the end of the array or a wild pointer is an error, not a segfault.
-// (Linux: process_vm_readv on ourselves reports EFAULT for unmapped memory.)
-bool safe_read(const void* address, void* out, size_t size) {
-  if (address == nullptr) return false;
-  iovec local{out, size};
-  iovec remote{const_cast<void*>(address), size};
-  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == ssize_t(size);
-}
-
-// A NUL-terminated name of at most `max` bytes at `address`, read safely.
-bool safe_name(const char* address, size_t max, std::string& out) {
-  out.clear();
-  char c = 0;
-  for (size_t i = 0; i <= max; ++i) {
-    if (!safe_read(address + i, &c, 1)) return false;
-    if (c == '\0') return true;
-    out.push_back(c);
-  }
-  return false;  // longer than max
-}
-
-}  // namespace
 
 bool KernelRegistry::add_table(const corepool_kernel_table* table, uint32_t& first_id,
                                uint32_t& end_id, std::string& error) {
@@ -69,68 +28,12 @@ bool KernelRegistry::add_table(const corepool_kernel_table* table, uint32_t& fir
     end_id = first_id + table->count;
     return true;
   }
-  corepool_kernel_table head;
-  if (!safe_read(table, &head, sizeof head))
-    return error = "not a corepool kernel table (the External points to unreadable memory)", false;
-  // Only the magic and the version are read before we know the layout is ours.
-  if (head.magic != COREPOOL_TABLE_MAGIC)
-    return error = "not a corepool kernel table (magic " + hex(head.magic) + ", expected " +
-                   hex(COREPOOL_TABLE_MAGIC) +
-                   "): export a pointer to a corepool_kernel_table built with corepool.h "
-                   "ABI version " + std::to_string(COREPOOL_ABI_VERSION),
-           false;
-  if (head.abi_version != COREPOOL_ABI_VERSION)
-    return error = "kernel table was built for corepool ABI version " +
-                   std::to_string(head.abi_version) + ", this corepool has version " +
-                   std::to_string(COREPOOL_ABI_VERSION) +
-                   "; rebuild the addon against this corepool's include directory",
-           false;
-  if (head.count == 0 || head.count > 4096 || head.kernels == nullptr)
-    return error = "kernel table has no kernels or more than 4096 (count " +
-                   std::to_string(head.count) + ")",
-           false;
-  std::vector<corepool_kernel> kernels(head.count);
-  if (!safe_read(head.kernels, kernels.data(), sizeof(corepool_kernel) * head.count))
-    return error = "kernel table declares " + std::to_string(head.count) +
-                   " kernels but its array is not readable that far", false;
-  std::vector<std::string> names(head.count);
-  for (uint32_t i = 0; i < head.count; ++i) {
-    const corepool_kernel& k = kernels[i];
-    std::string where = "kernel #" + std::to_string(i);
-    if (!safe_name(k.name, 200, names[i]))
-      return error = where + " has no readable name of at most 200 bytes", false;
-    if (names[i].empty()) return error = where + " has no name", false;
-    where = "kernel '" + names[i] + "'";
-    for (uint32_t j = 0; j < i; ++j)
-      if (names[j] == names[i]) return error = where + " appears twice in the table", false;
-    if (k.run == nullptr) return error = where + " has no run function", false;
-    if (k.arg_count > 16) return error = where + " declares more than 16 arguments", false;
-    if (k.arg_count > 0 && k.args == nullptr) return error = where + " has no argument specs", false;
-    if (!valid_result(k.result))
-      return error = where + " has an unknown result kind " + std::to_string(int(k.result)), false;
-    std::vector<corepool_arg_spec> specs(k.arg_count);
-    if (k.arg_count > 0 && !safe_read(k.args, specs.data(), sizeof(corepool_arg_spec) * k.arg_count))
-      return error = where + " declares " + std::to_string(k.arg_count) +
-                     " arguments but its spec array is not readable that far", false;
-    for (uint32_t a = 0; a < k.arg_count; ++a) {
-      const corepool_arg_spec& spec = specs[a];
-      std::string arg = where + " argument #" + std::to_string(a);
-      std::string arg_name;
-      if (!safe_name(spec.name, 200, arg_name) || arg_name.empty())
-        return error = arg + " has no readable name of at most 200 bytes", false;
-      arg += " ('" + arg_name + "')";
-      if (!valid_kind(spec.kind))
-        return error = arg + " has an unknown kind " + std::to_string(int(spec.kind)), false;
-      if (!(spec.min <= spec.max)) return error = arg + " has min > max (or NaN bounds)", false;
-      if (spec.kind >= COREPOOL_ARG_BYTES && spec.min < 0)
-        return error = arg + " has a negative minimum", false;
-      if ((spec.kind == COREPOOL_ARG_SIZE || spec.kind == COREPOOL_ARG_INT) &&
-          (spec.min < -9223372036854775808.0 || spec.max > 9223372036854775807.0))
-        return error = arg + " has bounds outside int64", false;
-    }
-  }
+  // Every read of the table before this point is a fault-safe copy; once checked, the
+  // table is used in place (corepool.h: it must be static and never change).
+  uint32_t count = 0;
+  if (!check_table(process_memory(), reinterpret_cast<uintptr_t>(table), count, error)) return false;
   first_id = uint32_t(kernels_.size());
-  for (uint32_t i = 0; i < head.count; ++i) kernels_.push_back(&head.kernels[i]);
+  for (uint32_t i = 0; i < count; ++i) kernels_.push_back(&table->kernels[i]);
   end_id = uint32_t(kernels_.size());
   tables_.emplace(table, first_id);
   return true;
@@ -160,7 +63,8 @@ Napi::Array KernelRegistry::describe(Napi::Env env, uint32_t from, uint32_t to) 
 }
 
 bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi::Value value,
-              corepool_value& out, std::vector<std::unique_ptr<char[]>>& strings) {
+              corepool_value& out, std::vector<std::unique_ptr<char[]>>& strings,
+              napi_value* buffer_out) {
   const corepool_arg_spec& spec = kernel->args[index];
   auto fail = [&](const char* expected) {
     std::string msg = std::string(kernel->name) + ": argument '" + spec.name + "' must be " +
@@ -183,6 +87,8 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
       }
       if (spec.kind == COREPOOL_ARG_INT) {
         if (std::trunc(d) != d) return fail("an integer");
+        // A max of 2^63 - 1 is 2^63 as a double: not an int64 (the cast would be undefined).
+        if (d >= 9223372036854775808.0) return out_of_range("is out of range");
         out.integer = int64_t(d);
       } else {
         out.number = d;
@@ -195,13 +101,17 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
       return true;
     case COREPOOL_ARG_BYTES:
     case COREPOOL_ARG_FLOAT64S:
-    case COREPOOL_ARG_INT32S: {
-      napi_typedarray_type want = spec.kind == COREPOOL_ARG_BYTES     ? napi_uint8_array
-                                  : spec.kind == COREPOOL_ARG_FLOAT64S ? napi_float64_array
-                                                                       : napi_int32_array;
-      const char* name = spec.kind == COREPOOL_ARG_BYTES     ? "a Uint8Array"
-                         : spec.kind == COREPOOL_ARG_FLOAT64S ? "a Float64Array"
-                                                              : "an Int32Array";
+    case COREPOOL_ARG_INT32S:
+    case COREPOOL_ARG_BYTES_IN:
+    case COREPOOL_ARG_FLOAT64S_IN:
+    case COREPOOL_ARG_INT32S_IN: {
+      corepool_arg_kind base = view_base_kind(spec.kind);
+      napi_typedarray_type want = base == COREPOOL_ARG_BYTES     ? napi_uint8_array
+                                  : base == COREPOOL_ARG_FLOAT64S ? napi_float64_array
+                                                                  : napi_int32_array;
+      const char* name = base == COREPOOL_ARG_BYTES     ? "a Uint8Array"
+                         : base == COREPOOL_ARG_FLOAT64S ? "a Float64Array"
+                                                         : "an Int32Array";
       if (!value.IsTypedArray()) return fail(name);
       // The view's own data pointer: right for an ArrayBuffer and a SharedArrayBuffer alike
       // (napi_get_arraybuffer_info refuses a SharedArrayBuffer, which read as null).
@@ -214,15 +124,20 @@ bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi
         return fail(name);
       if (type != want) return fail(name);
       bool detached = false;
-      if (napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && detached)
-        return fail((std::string(name) + " that is not detached (it was transferred or detached "
-                     "before the task was sent)").c_str());
+      if (napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && detached) {
+        // The same words as the JS check (kernel.ts): detached after submit, before the send.
+        Napi::TypeError::New(env, std::string(kernel->name) + ": argument '" + spec.name +
+                                      "' is a view of a detached ArrayBuffer")
+            .ThrowAsJavaScriptException();
+        return false;
+      }
       if (data == nullptr && length > 0) return fail(name);
       if (double(length) < spec.min || double(length) > spec.max) {
         return out_of_range("has a length out of range");
       }
       out.view.data = data;
       out.view.length = length;
+      if (buffer_out != nullptr) *buffer_out = buffer;
       return true;
     }
     case COREPOOL_ARG_STRING: {

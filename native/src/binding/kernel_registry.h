@@ -34,9 +34,11 @@ class KernelRegistry {
 
 // Reads one argument of `kernel` from a JS value into `out`; the JS layer validated it,
 // this is the native side's own guard. Returns false with a JS exception pending.
-// String arguments are copied into `strings`, which must outlive the run.
+// String arguments are copied into `strings`, which must outlive the run. For a typed
+// array, `buffer` (if given) gets the ArrayBuffer or SharedArrayBuffer it views.
 bool read_arg(Napi::Env env, const corepool_kernel* kernel, uint32_t index, Napi::Value value,
-              corepool_value& out, std::vector<std::unique_ptr<char[]>>& strings);
+              corepool_value& out, std::vector<std::unique_ptr<char[]>>& strings,
+              napi_value* buffer_out = nullptr);
 
 // The JS value of a kernel's result (main thread). A large array result hands its bytes
 // over to the new ArrayBuffer (r.bytes becomes null) instead of copying them. On failure

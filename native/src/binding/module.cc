@@ -7,7 +7,7 @@
 #include "../global_lock.h"
 #include "../kernels/registry.h"
 #include "../pool.h"
-#include "wire.h"
+#include "wire_js.h"
 #include "kernel_registry.h"
 #include "lock_stats_js.h"
 #include "pool_object.h"

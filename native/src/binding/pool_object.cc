@@ -13,10 +13,7 @@ namespace {
 // Record layouts: wire.h.
 using wire::kCompletionFields;
 using wire::kSubmitHeader;
-
-Clock::duration ms_to_duration(double ms) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms));
-}
+using wire::ms_to_duration;
 
 }  // namespace
 
@@ -119,8 +116,7 @@ void PoolObject::close_now() {
   } else if (hook != nullptr) {
     napi_remove_async_cleanup_hook(hook);
   }
-  for (Slot& s : slots_)
-    for (napi_ref r : s.pins) napi_delete_reference(env_, r);
+  for (uint32_t id = 0; id < slots_.size(); ++id) release_slot(id);
   slots_.clear();
   if (inflight_ > 0 && !on_complete_.IsEmpty()) on_complete_.Unref();
   inflight_ = 0;
@@ -135,6 +131,75 @@ void PoolObject::set_inflight(int64_t delta) {
   completions_->set_busy(busy);
   if (busy) on_complete_.Ref();
   else on_complete_.Unref();
+}
+
+namespace {
+
+// A record's task before its slot is registered.
+struct Pending {
+  std::unique_ptr<Task> task;
+  std::vector<ViewPin> pins;
+  napi_ref refusal = nullptr;  // the error a refused record's Future fails with
+};
+
+void drop_pending(napi_env env, std::vector<Pending>& batch) {
+  for (Pending& p : batch) {
+    release_pins(env, p.pins);
+    if (p.refusal != nullptr) napi_delete_reference(env, p.refusal);
+  }
+  batch.clear();
+}
+
+}  // namespace
+
+// Reads the arguments of record `r` into `t`. Refused: the native guard threw (an argument
+// detached between submit and the send, an out-of-range number, no memory for a copy) and
+// `refusal` holds that error, now cleared. Malformed: the record itself is wrong (a bug in
+// the JS side, not the user's input). EnvGone: nothing more may be asked of `env`.
+PoolObject::Decoded PoolObject::decode_args(Napi::Env env, const wire::Record& r,
+                                            Napi::Array objects, uint32_t object_count,
+                                            Task& t, std::vector<ViewPin>& pins,
+                                            napi_value& refusal) {
+  auto refuse = [&]() {
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) != napi_ok || !pending ||
+        napi_get_and_clear_last_exception(env, &refusal) != napi_ok)
+      return Decoded::EnvGone;  // swallowed: the environment is being torn down
+    return Decoded::Refused;
+  };
+  const corepool_kernel* k = r.kernel;
+  corepool_value* args = t.args();
+  CopySpace copies(t);
+  for (size_t i = 0; i < r.arg_numbers; ++i) {
+    const uint32_t spec_index = uint32_t(i % k->arg_count);
+    const corepool_arg_spec& spec = k->args[spec_index];
+    if (!by_object(spec.kind)) {
+      // Numbers and booleans take the fast path: JS checked them against the same spec.
+      if (wire::decode_scalar(spec, r.args[i], args[i])) continue;
+      Napi::RangeError::New(env, std::string(k->name) + ": argument '" + spec.name +
+                                     "' is out of range")
+          .ThrowAsJavaScriptException();
+      return refuse();
+    }
+    uint32_t index = 0;
+    if (!wire::object_index(r.args[i], object_count, index)) return Decoded::Malformed;
+    napi_value raw = nullptr;
+    // Fails only while the environment is torn down (or with an exception pending).
+    if (napi_get_element(env, objects, index, &raw) != napi_ok) return Decoded::EnvGone;
+    napi_value buffer = nullptr;
+    if (!read_arg(env, k, spec_index, Napi::Value(env, raw), args[i], t.strings, &buffer))
+      return refuse();
+    if (!is_view_kind(spec.kind)) continue;
+    KeepView kept = keep_view(env, raw, buffer, spec.kind, args[i], copies, pins);
+    if (kept == KeepView::EnvGone) return Decoded::EnvGone;
+    if (kept == KeepView::OutOfMemory) {
+      Napi::RangeError::New(env, std::string(k->name) + ": argument '" + spec.name +
+                                     "' is too large to copy (out of memory)")
+          .ThrowAsJavaScriptException();
+      return refuse();
+    }
+  }
+  return Decoded::Ok;
 }
 
 Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
@@ -153,126 +218,93 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   const double* rec = ta.As<Napi::Float64Array>().Data();
-  size_t length = size_t(info[1].As<Napi::Number>().DoubleValue());
-  if (length > ta.ElementLength()) length = ta.ElementLength();
+  double length_d = info[1].As<Napi::Number>().DoubleValue();
+  size_t length = ta.ElementLength();
+  if (length_d >= 0 && length_d < double(length)) length = size_t(length_d);
   Napi::Array objects = info[2].As<Napi::Array>();
+  const uint32_t object_count = objects.Length();
 
-  std::vector<std::unique_ptr<Task>> batch;
-  std::vector<std::vector<napi_ref>> pins;
-  auto drop_pins = [&] {
-    for (auto& p : pins)
-      for (napi_ref r : p) napi_delete_reference(env, r);
+  std::vector<Pending> batch;
+  auto fail = [&](const char* why) {
+    drop_pending(env, batch);
+    Napi::TypeError::New(env, why).ThrowAsJavaScriptException();
+    return env.Undefined();
   };
+  auto kernel_of = [this](uint32_t id) { return registry_->get(id); };
   Clock::time_point now = Clock::now();
   size_t pos = 0;
-  while (pos + kSubmitHeader <= length) {
-    double id_d = rec[pos], kernel_d = rec[pos + 1], items_d = rec[pos + 2];
-    const corepool_kernel* k = registry_->get(uint32_t(kernel_d));
-    if (id_d < 0 && id_d >= -4294967296.0 && k != nullptr && items_d >= 1 && items_d <= 1e7) {
-      // Cancelled in JS before it was sent (id stored as -1 - id): skip the record.
-      pos += kSubmitHeader + size_t(items_d) * k->arg_count;
-      continue;
+  while (pos < length) {
+    wire::Record r;
+    wire::RecordError e = wire::next_record(rec, length, pos, kernel_of, r);
+    if (e == wire::RecordError::Truncated) return fail("truncated submission record");
+    if (e != wire::RecordError::None) return fail("malformed submission record");
+    if (r.skipped) continue;  // cancelled in JS before it was sent
+    Pending p;
+    p.task = std::make_unique<Task>();
+    Task& t = *p.task;
+    t.id = r.id;
+    t.kernel = r.kernel;
+    t.reserve_items(r.items, r.kernel->arg_count);
+    t.submitted = now;
+    if (r.timeout_ms >= 0) t.deadline = now + ms_to_duration(r.timeout_ms);
+    if (r.run_timeout_ms > 0) t.run_timeout = ms_to_duration(r.run_timeout_ms);
+    napi_value refusal = nullptr;
+    Decoded d = decode_args(env, r, objects, object_count, t, p.pins, refusal);
+    if (d == Decoded::EnvGone || d == Decoded::Malformed) {
+      release_pins(env, p.pins);
+      if (d == Decoded::Malformed) return fail("malformed submission record");
+      drop_pending(env, batch);
+      return env.Undefined();  // torn down mid-flush: nothing may be thrown
     }
-    if (!(id_d >= 0 && id_d < 4294967295.0) || k == nullptr || !(items_d >= 1 && items_d <= 1e7)) {
-      drop_pins();
-      Napi::TypeError::New(env, "malformed submission record").ThrowAsJavaScriptException();
-      return env.Undefined();
+    if (d == Decoded::Refused) {
+      // One refused record fails its own Future, not its neighbours: it completes at
+      // once, without running, with the error the native guard raised.
+      release_pins(env, p.pins);
+      napi_create_reference(env, refusal, 1, &p.refusal);
+      t.status = TaskStatus::Error;
+      t.started = t.finished = now;
     }
-    uint32_t items = uint32_t(items_d);
-    size_t nargs = size_t(items) * k->arg_count;
-    if (pos + kSubmitHeader + nargs > length) {
-      drop_pins();
-      Napi::TypeError::New(env, "truncated submission record").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    auto t = std::make_unique<Task>();
-    t->id = uint32_t(id_d);
-    t->kernel = k;
-    t->reserve_items(items, k->arg_count);
-    t->submitted = now;
-    if (rec[pos + 3] >= 0) t->deadline = now + ms_to_duration(rec[pos + 3]);
-    if (rec[pos + 4] > 0) t->run_timeout = ms_to_duration(rec[pos + 4]);
-    corepool_value* args = t->args();
-    pins.emplace_back();
-    const double* a = rec + pos + kSubmitHeader;
-    for (size_t i = 0; i < nargs; ++i) {
-      uint32_t spec_index = uint32_t(i % k->arg_count);
-      corepool_arg_kind kind = k->args[spec_index].kind;
-      Napi::Value v;
-      const bool is_view = kind == COREPOOL_ARG_BYTES || kind == COREPOOL_ARG_FLOAT64S ||
-                           kind == COREPOOL_ARG_INT32S;
-      if (is_view || kind == COREPOOL_ARG_STRING || kind == COREPOOL_ARG_SIZE) {
-        // Typed arrays, strings and sizes travel in `objects`; the record holds the index.
-        napi_value raw = nullptr;
-        if (napi_get_element(env, objects, uint32_t(a[i]), &raw) != napi_ok) {
-          // Torn down mid-flush (nothing may be thrown then), or a pending exception.
-          drop_pins();
-          return env.Undefined();
-        }
-        v = Napi::Value(env, raw);
-      } else if (kind == COREPOOL_ARG_BOOL) {
-        v = Napi::Boolean::New(env, a[i] != 0);
-      } else {
-        // Numbers take the fast path: JS validated them against the same spec.
-        double d = a[i];
-        if (!std::isfinite(d) || d < k->args[spec_index].min || d > k->args[spec_index].max ||
-            (kind == COREPOOL_ARG_INT && std::trunc(d) != d)) {
-          drop_pins();
-          Napi::RangeError::New(env, std::string(k->name) + ": argument '" +
-                                         k->args[spec_index].name + "' is out of range")
-              .ThrowAsJavaScriptException();
-          return env.Undefined();
-        }
-        if (kind == COREPOOL_ARG_INT) args[i].integer = int64_t(d);
-        else args[i].number = d;
-        continue;
-      }
-      if (!read_arg(env, k, spec_index, v, args[i], t->strings)) {
-        drop_pins();
-        return env.Undefined();
-      }
-      if (is_view) {
-        napi_ref ref = nullptr;
-        napi_create_reference(env, v, 1, &ref);
-        pins.back().push_back(ref);
-      }
-    }
-    batch.push_back(std::move(t));
-    pos += kSubmitHeader + nargs;
+    batch.push_back(std::move(p));
   }
+  // JS reuses an id only after its completion; anything else is a bug, not a crash.
   for (size_t i = 0; i < batch.size(); ++i) {
-    uint32_t id = batch[i]->id;
+    uint32_t id = batch[i].task->id;
     if (id >= slots_.size()) slots_.resize(std::max<size_t>(id + 1, slots_.size() * 2));
     if (slots_[id].task != nullptr) {
-      // JS reuses an id only after its completion; anything else is a bug, not a crash.
-      for (size_t j = i; j < batch.size(); ++j)
-        for (napi_ref r : pins[j]) napi_delete_reference(env, r);
-      batch.erase(batch.begin() + long(i), batch.end());
-      int64_t sent = int64_t(batch.size());
-      if (pool_->submit(batch)) set_inflight(sent);
-      else for (auto& t : batch) release_slot(t->id);
+      for (size_t j = 0; j < i; ++j) slots_[batch[j].task->id] = Slot{};  // their pins stay in batch
+      drop_pending(env, batch);
       Napi::Error::New(env, "corepool: task id " + std::to_string(id) + " is still in flight")
           .ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    slots_[id].task = batch[i].get();
-    slots_[id].pins = std::move(pins[i]);
+    slots_[id].task = batch[i].task.get();
   }
-  int64_t sent = int64_t(batch.size());
-  if (!pool_->submit(batch)) {
-    for (auto& t : batch) release_slot(t->id);
+  std::vector<std::unique_ptr<Task>> runnable, refused;
+  for (Pending& p : batch) {
+    Slot& slot = slots_[p.task->id];
+    slot.pins = std::move(p.pins);
+    slot.refusal = p.refusal;
+    (p.refusal != nullptr ? refused : runnable).push_back(std::move(p.task));
+  }
+  batch.clear();
+  int64_t sent = int64_t(runnable.size()), failed = int64_t(refused.size());
+  if (!pool_->submit(runnable)) {
+    for (auto& t : runnable) release_slot(t->id);
+    for (auto& t : refused) release_slot(t->id);
     Napi::Error::New(env, "corepool: " + pool_->start_error()).ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  set_inflight(sent);
+  set_inflight(sent + failed);
+  for (auto& t : refused) completions_->push(std::move(t));
   return env.Undefined();
 }
 
 void PoolObject::release_slot(uint32_t id) {
   Slot& s = slots_[id];
   s.task = nullptr;
-  for (napi_ref r : s.pins) napi_delete_reference(env_, r);
-  s.pins.clear();
+  release_pins(env_, s.pins);
+  if (s.refusal != nullptr) napi_delete_reference(env_, s.refusal);
+  s.refusal = nullptr;
 }
 
 Napi::Value PoolObject::Cancel(const Napi::CallbackInfo& info) {
@@ -472,10 +504,21 @@ void PoolObject::on_completions(std::vector<std::unique_ptr<Task>>& done) {
             env_gone = true;
           }
         }
-      } else if (t.status == TaskStatus::Error) {
-        pass_string(r, t.error);
       }
-      if (t.id < slots_.size() && slots_[t.id].task == &t) release_slot(t.id);
+      Slot* slot = t.id < slots_.size() && slots_[t.id].task == &t ? &slots_[t.id] : nullptr;
+      if (t.status == TaskStatus::Error) {
+        napi_value refusal = nullptr;
+        if (slot != nullptr && slot->refusal != nullptr &&
+            napi_get_reference_value(env, slot->refusal, &refusal) == napi_ok && refusal != nullptr)
+          pass_object(r, refusal);  // refused at submit: the TypeError/RangeError itself
+        else
+          pass_string(r, t.error);
+      }
+      if (slot != nullptr) {
+        // A task that ran may have written its (copied) output arguments.
+        if (t.taken) write_back(env, slot->pins);
+        release_slot(t.id);
+      }
     }
     if (env_gone) break;
     for (size_t k = i - n; k < i; ++k) done[k].reset();

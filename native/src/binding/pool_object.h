@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "../pool.h"
+#include "buffer_args.h"
 #include "completion_queue.h"
 #include "kernel_registry.h"
+#include "submit_records.h"
 
 namespace corepool {
 
@@ -21,12 +23,16 @@ class PoolObject : public Napi::ObjectWrap<PoolObject> {
   ~PoolObject() override;
 
  private:
-  // Where each in-flight task is, by the slot id JS gave it, and the typed arrays it
-  // pins until it is done.
+  // Where each in-flight task is, by the slot id JS gave it, the typed arrays it pins
+  // until it is done (buffer_args.h), and, for a task refused at submit, the error its
+  // Future fails with.
   struct Slot {
     Task* task = nullptr;
-    std::vector<napi_ref> pins;
+    std::vector<ViewPin> pins;
+    napi_ref refusal = nullptr;
   };
+  // What decoding one record's arguments came to.
+  enum class Decoded { Ok, Refused, Malformed, EnvGone };
 
   Napi::Value Submit(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
@@ -39,6 +45,9 @@ class PoolObject : public Napi::ObjectWrap<PoolObject> {
   Napi::Value RequestStop(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
+  Decoded decode_args(Napi::Env env, const wire::Record& r, Napi::Array objects,
+                      uint32_t object_count, Task& t, std::vector<ViewPin>& pins,
+                      napi_value& refusal);
   void on_completions(std::vector<std::unique_ptr<Task>>& done);
   void release_slot(uint32_t id);
   void set_inflight(int64_t delta);

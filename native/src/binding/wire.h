@@ -1,10 +1,9 @@
 // The records and codes that cross the N-API boundary between pool_object.cc and
-// lib/native/wire.ts, defined once on this side. module.cc exports them as `wire`, and
-// wire.ts compares them with its own at load: a drift is a load error, not a silent
-// misreading of records.
+// lib/native/wire.ts, defined once on this side. module.cc exports them as `wire`
+// (wire_js.h), and wire.ts compares them with its own at load: a drift is a load error,
+// not a silent misreading of records. No N-API here: the record decoder and its fuzz
+// target use these too.
 #pragma once
-
-#include <napi.h>
 
 #include <cstdint>
 
@@ -20,6 +19,13 @@ namespace corepool::wire {
 constexpr uint32_t kSubmitHeader = 5;
 // A completion record: [id, status, value, queueWaitNs, runNs].
 constexpr uint32_t kCompletionFields = 5;
+// Timeouts at or above this many ms travel as -1 ("no deadline"); a record's timeout is
+// -1 or in [0, kNoDeadlineFromMs), anything else is malformed.
+constexpr double kNoDeadlineFromMs = 4398046511104.0;  // 2^42
+// The most items one record may carry (map's chunksize bound), and the largest slot id
+// (the most tasks in flight at once, far beyond what memory holds Futures for).
+constexpr double kMaxItemsPerTask = 1e7;
+constexpr uint32_t kMaxSlotId = (1u << 26) - 1;
 
 // The lockMode argument of new NativePoolBinding().
 constexpr int kLockNone = -1;
@@ -28,43 +34,5 @@ constexpr int kLockLegacy = static_cast<int>(LockMode::Legacy);
 
 // What PoolObject::Cancel answers.
 enum class CancelOutcome : int { Removed = 0, Running = 1, Finished = 2, Unknown = 3 };
-
-inline Napi::Object Constants(Napi::Env env) {
-  Napi::Object w = Napi::Object::New(env);
-  auto set = [&](const char* name, double v) { w.Set(name, Napi::Number::New(env, v)); };
-  set("submitHeader", kSubmitHeader);
-  set("completionFields", kCompletionFields);
-  set("lockNone", kLockNone);
-  set("lockModern", kLockModern);
-  set("lockLegacy", kLockLegacy);
-  set("cancelRemoved", static_cast<int>(CancelOutcome::Removed));
-  set("cancelRunning", static_cast<int>(CancelOutcome::Running));
-  set("cancelFinished", static_cast<int>(CancelOutcome::Finished));
-  set("cancelUnknown", static_cast<int>(CancelOutcome::Unknown));
-  set("statusQueued", static_cast<int>(TaskStatus::Queued));
-  set("statusRunning", static_cast<int>(TaskStatus::Running));
-  set("statusOk", static_cast<int>(TaskStatus::Ok));
-  set("statusError", static_cast<int>(TaskStatus::Error));
-  set("statusCancelled", static_cast<int>(TaskStatus::Cancelled));
-  set("statusTimedOut", static_cast<int>(TaskStatus::TimedOut));
-  set("argNumber", COREPOOL_ARG_NUMBER);
-  set("argInt", COREPOOL_ARG_INT);
-  set("argBool", COREPOOL_ARG_BOOL);
-  set("argBytes", COREPOOL_ARG_BYTES);
-  set("argFloat64s", COREPOOL_ARG_FLOAT64S);
-  set("argInt32s", COREPOOL_ARG_INT32S);
-  set("argString", COREPOOL_ARG_STRING);
-  set("argSize", COREPOOL_ARG_SIZE);
-  set("resultUndefined", COREPOOL_RESULT_UNDEFINED);
-  set("resultNumber", COREPOOL_RESULT_NUMBER);
-  set("resultBool", COREPOOL_RESULT_BOOL);
-  set("resultBytes", COREPOOL_RESULT_BYTES);
-  set("resultBigInt", COREPOOL_RESULT_BIGINT);
-  set("resultFloat64s", COREPOOL_RESULT_FLOAT64S);
-  set("resultInt32s", COREPOOL_RESULT_INT32S);
-  set("resultUint16s", COREPOOL_RESULT_UINT16S);
-  set("resultUint32s", COREPOOL_RESULT_UINT32S);
-  return w;
-}
 
 }  // namespace corepool::wire

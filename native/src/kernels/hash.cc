@@ -262,7 +262,7 @@ int run_sha256(corepool_ctx* ctx, const corepool_value* args, corepool_result* r
 }
 
 // Any length a Uint8Array can have (2^53 - 1 is JavaScript's own bound).
-const corepool_arg_spec kSha256Args[] = {{"data", COREPOOL_ARG_BYTES, 0, kMaxSafeInteger}};
+const corepool_arg_spec kSha256Args[] = {{"data", COREPOOL_ARG_BYTES_IN, 0, kMaxSafeInteger}};
 
 }  // namespace
 

@@ -48,8 +48,8 @@ int run_matmul(corepool_ctx* ctx, const corepool_value* args, corepool_result* r
 // n = 16384 is 2 GiB per matrix: past that the caller could not have built a and b.
 constexpr double kMaxN = 16384;
 const corepool_arg_spec kMatmulArgs[] = {
-    {"a", COREPOOL_ARG_FLOAT64S, 1, kMaxN * kMaxN},
-    {"b", COREPOOL_ARG_FLOAT64S, 1, kMaxN * kMaxN},
+    {"a", COREPOOL_ARG_FLOAT64S_IN, 1, kMaxN * kMaxN},
+    {"b", COREPOOL_ARG_FLOAT64S_IN, 1, kMaxN * kMaxN},
     {"n", COREPOOL_ARG_INT, 1, kMaxN},
 };
 
