@@ -149,14 +149,17 @@ describe('QueuePool (real Redis, two worker processes)', function () {
   it("reports a task's own error, a missing task and an unencodable result as RemoteTaskError", async () => {
     const e1 = (await qp.submit('fail', ['out of stock']).exception()) as RemoteTaskError;
     assert.ok(e1 instanceof RemoteTaskError);
-    assert.equal(e1.remoteName, 'InventoryError');
-    assert.match(e1.message, /task 'fail' \(job .*\) failed on a worker: InventoryError: out of stock/);
+    // A module task runs on the worker's WorkerPool, whose structured clone keeps an
+    // error's message but not a custom name (serve({ tasks }) in-process keeps it: below).
+    assert.equal(e1.remoteName, 'Error');
+    assert.match(e1.message, /task 'fail' \(job .*\) failed on a worker: Error: out of stock/);
     const e2 = (await qp.submit('notExported', []).exception()) as RemoteTaskError;
     assert.equal(e2.remoteName, 'TaskNotFound');
     assert.match(e2.message, /has no task 'notExported' \(it serves: .*echo/);
     const e3 = (await qp.submit('badResult', []).exception()) as RemoteTaskError;
-    assert.equal(e3.remoteName, 'BadResult');
-    assert.match(e3.message, /its result cannot travel/);
+    // WorkerPool refuses a result it cannot send back to the worker process's main thread.
+    assert.equal(e3.remoteName, 'TypeError');
+    assert.match(e3.message, /the task's result cannot be sent to the caller/);
   });
 
   it('serves only the tasks it was started with: names from Object.prototype and foreign jobs are refused', async () => {
@@ -373,22 +376,40 @@ describe('serve() as an API, in this process', function () {
       queue,
       connection: redis,
       pools: { native, io },
-      tasks: { greet: async (_ctx: unknown, who: string) => `hello ${who}`, notATask: 42 },
+      tasks: {
+        greet: async (_ctx: unknown, who: string) => `hello ${who}`,
+        notATask: 42,
+        fail: () => {
+          const e = new Error('out of stock');
+          e.name = 'InventoryError';
+          throw e;
+        },
+        badResult: () => () => 1,
+      },
       concurrency: 4,
     });
     const qp = new QueuePool({ queue, connection: redis });
     try {
       assert.equal(await qp.submit('greet', ['queue']), 'hello queue');
       assert.equal(await qp.submit(kernels.countPrimes, [0, 1000]), 168);
+      // In-process functions run on the IoPool: a task's own error keeps its name.
+      const e1 = (await qp.submit('fail', []).exception()) as RemoteTaskError;
+      assert.equal(e1.remoteName, 'InventoryError');
+      assert.match(e1.message, /task 'fail' \(job .*\) failed on a worker: InventoryError: out of stock/);
+      const e2 = (await qp.submit('badResult', []).exception()) as RemoteTaskError;
+      assert.equal(e2.remoteName, 'BadResult');
+      assert.match(e2.message, /its result cannot travel/);
       const s = server.stats();
-      assert.deepEqual(s.tasks, ['greet']);
+      assert.deepEqual(s.tasks, ['greet', 'fail', 'badResult']);
       assert.ok(s.kernels.includes('countPrimes'));
       assert.equal(s.connected, true);
       assert.equal(s.completed, 2);
+      assert.equal(s.failed, 2);
       assert.equal(s.concurrency, 4);
       assert.equal(s.pools.native.name, 'api-native');
       assert.equal(s.pools.native.completed, 1);
-      assert.equal(s.pools.io.completed, 1);
+      assert.equal(s.pools.io!.completed, 2); // greet, and badResult (which ran; its result could not travel)
+      assert.equal(s.pools.worker, undefined, 'no module: no WorkerPool');
     } finally {
       await qp.shutdown();
       await server.close();
