@@ -34,7 +34,8 @@ import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, che
 import { loadBullMQ, loadIORedis } from './load';
 import { encode, Wire } from './codec';
 import { Connections } from './connections';
-import { cancelChannel, cancelKey, CANCEL_KEY_TTL_S, checkQueueName, connectionOptions, describeConnection, JobData, PROTOCOL, QueueConnection } from './protocol';
+import { RemoteCancel } from './remote-cancel';
+import { checkQueueName, connectionOptions, describeConnection, JobData, PROTOCOL, QueueConnection } from './protocol';
 import { Entry, JobTable } from './settle';
 import { AnyKernel, ArgsOf, checkKernelArgs, checkTaskName, QueueTask, RemoteTask, resolveTask, ResultOf, TaskArgs, TaskResult } from './tasks';
 
@@ -82,6 +83,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
   readonly #core: PoolCore;
   readonly #links: Connections;
   readonly #jobs: JobTable;
+  readonly #remote: RemoteCancel;
   #seq = 0;
   #submitted = 0;
   #batch: Entry[] = [];
@@ -110,6 +112,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
       stalled: (id) => jobs.stalled(id),
     })), clientId, (jobId) => `${prefix}:${this.queue}:${jobId}`, (entry) => this.#cancel(entry));
     this.#jobs = jobs;
+    this.#remote = new RemoteCancel(this.#links, jobs, prefix, this.queue);
   }
 
   /** A typed handle on the worker's task `name` (an export of its --module). */
@@ -213,7 +216,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
       return true;
     }
     // On its way to Redis (addBulk in flight): #flush cancels it once it is there.
-    if (entry.sent) void this.#cancelRemote(entry);
+    if (entry.sent) void this.#remote.cancel(entry);
     return true;
   }
 
@@ -263,7 +266,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
         // Should Redis take them after all, no worker may run them.
         this.#links.hold();
         added
-          .then(() => this.#markCancelled(batch.map((e) => e.jobId)))
+          .then(() => this.#remote.mark(batch.map((e) => e.jobId)))
           .catch(() => undefined)
           .finally(() => this.#links.release());
         return;
@@ -279,7 +282,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
     for (const e of batch) {
       e.sent = true;
       // cancel() while the add was on its way: it could not remove the job yet.
-      if (e.future.cancelRequested && this.#jobs.live(e)) void this.#cancelRemote(e);
+      if (e.future.cancelRequested && this.#jobs.live(e)) void this.#remote.cancel(e);
     }
   }
 
@@ -288,44 +291,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
     if (!this.#jobs.live(entry)) return;
     // No worker said TimeoutError in time (none alive, or Redis away): the deadline holds anyway.
     this.#jobs.settle(entry, 'timeout', new TimeoutError(`task '${entry.name}' (job ${entry.jobId}) passed its deadline`));
-    if (entry.sent) void this.#dropRemote(entry.jobId);
-  }
-
-  async #cancelRemote(entry: Entry): Promise<void> {
-    try {
-      await this.#markCancelled([entry.jobId]);
-      // A waiting job is removed (1); a job a worker holds is locked (0): its worker,
-      // told above, stops it and fails it as cancelled.
-      const links = this.#links.current;
-      if (links !== undefined && (await links.queue.remove(entry.jobId)) === 1) this.#jobs.settle(entry, 'cancelled');
-    } catch {
-      // Redis away: the cancel key and the sweep settle it once Redis is back.
-    }
-  }
-
-  async #dropRemote(jobId: string): Promise<void> {
-    this.#links.hold();
-    try {
-      await this.#markCancelled([jobId]);
-      await this.#links.current?.queue.remove(jobId);
-    } catch {
-      // best effort: the cancel key keeps a worker from running it
-    } finally {
-      this.#links.release();
-    }
-  }
-
-  /** Sets the jobs' cancel keys (a worker taking them later refuses them) and tells the
-   * workers running them, in one round trip. */
-  async #markCancelled(jobIds: string[]): Promise<void> {
-    const control = (await this.#links.open()).control;
-    const channel = cancelChannel(this.prefix, this.queue);
-    const pipeline = control.pipeline();
-    for (const id of jobIds) {
-      pipeline.set(cancelKey(this.prefix, this.queue, id), '1', 'EX', CANCEL_KEY_TTL_S);
-      pipeline.publish(channel, id);
-    }
-    await pipeline.exec();
+    if (entry.sent) void this.#remote.drop(entry.jobId);
   }
 }
 
