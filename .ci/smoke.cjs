@@ -17,6 +17,8 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
+const { factorialRef, mandelbrotRef } = require('../test/reference/kernels.cjs');
+
 const root = path.resolve(__dirname, '..');
 const runtime = typeof Bun !== 'undefined' ? `bun-${Bun.version}` : `node-${process.versions.node}`;
 const runtimeName = runtime.split('-')[0];
@@ -56,41 +58,11 @@ async function check(name, fn) {
   }
 }
 
-function factorialRef(n) {
-  let p = 1n;
-  for (let i = 2n; i <= BigInt(n); i++) p *= i;
-  return p;
-}
-
 // n! mod m in plain numbers (m < 2^26, so products stay exact).
 function factorialMod(n, m) {
   let r = 1;
   for (let i = 2; i <= n; i++) r = (r * (i % m)) % m;
   return r;
-}
-
-function mandelbrotRef(width, height, maxIter) {
-  const out = [];
-  for (let y = 0; y < height; y++) {
-    const ci = -1.25 + (y * 2.5) / height;
-    for (let x = 0; x < width; x++) {
-      const cr = -2.5 + (x * 3.5) / width;
-      let zr = 0;
-      let zi = 0;
-      let i = 0;
-      while (i < maxIter) {
-        const zr2 = zr * zr;
-        const zi2 = zi * zi;
-        if (zr2 + zi2 > 4) break;
-        const t = zr2 - zi2 + cr;
-        zi = 2 * zr * zi + ci;
-        zr = t;
-        i++;
-      }
-      out.push(i);
-    }
-  }
-  return out;
 }
 
 // The big factorial runs in a child process: on a runtime where converting the result kills

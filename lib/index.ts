@@ -1,6 +1,7 @@
 // corepool's public surface: everything here, nothing else.
 export { Future } from './core/future';
 export type { FutureState, WaitOptions, FutureOwner, FutureResolvers } from './core/future';
+export { FutureHandle } from './core/future-handle';
 export type { Executor, SubmitOptions, MapOptions, ShutdownOptions } from './core/executor';
 export { NativePool } from './native/pool';
 export type { NativePoolOptions, OnFull, PoolStats, GlobalLockOptions } from './native/pool';

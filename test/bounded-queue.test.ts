@@ -3,7 +3,7 @@
 // which waits for room instead.
 import { strict as assert } from 'node:assert';
 
-import { Future, kernels, NativePool, PoolShutdownError, QueueFullError } from '../lib/index';
+import { Future, FutureHandle, kernels, NativePool, PoolShutdownError, QueueFullError } from '../lib/index';
 import { until } from './helpers';
 
 describe('bounded queue', () => {
@@ -97,22 +97,23 @@ describe('bounded queue', () => {
   });
 
   describe('submitWhenReady', () => {
-    // The contract: it resolves with the Future as soon as the queue has room, not with the
-    // task's result when it is done. (Typed as unknown here: a Promise cannot resolve to a
-    // thenable, which is what makes this hard to get right.)
+    // The contract: it resolves with the Future's handle as soon as the queue has room, not
+    // with the task's result when it is done. (A Promise cannot resolve to a thenable: it
+    // would adopt its result; the handle is the Future without `then`.)
     it('resolves with the Future once there is room, before the task finishes', async () => {
       pool = new NativePool({ maxWorkers: 1, maxQueue: 4, name: 'bq' });
       const t0 = performance.now();
-      const got: unknown = await pool.submitWhenReady(kernels.spin, [300]);
+      const got = await pool.submitWhenReady(kernels.spin, [300]);
       const elapsed = performance.now() - t0;
-      assert.ok(got instanceof Future, `resolved with ${String(got)} after ${elapsed.toFixed(0)} ms`);
-      assert.ok(!(got as Future<number>).done(), `resolved after ${elapsed.toFixed(0)} ms, with the task done: it waited for the task`);
-      assert.ok((await got) > 0);
+      assert.ok(got instanceof FutureHandle && got.future instanceof Future, `resolved with ${String(got)} after ${elapsed.toFixed(0)} ms`);
+      assert.ok(!got.done(), `resolved after ${elapsed.toFixed(0)} ms, with the task done: it waited for the task`);
+      assert.ok((await got.future) > 0);
+      assert.ok((await got.result()) > 0);
     });
     it('waits for room instead of failing', async () => {
       const { p, blocker } = await fullPool('reject');
       let resolved = false;
-      const ready = p.submitWhenReady(kernels.isPrime, [13]).then((v: unknown) => {
+      const ready = p.submitWhenReady(kernels.isPrime, [13]).then((v) => {
         resolved = true;
         return v;
       });
@@ -120,15 +121,15 @@ describe('bounded queue', () => {
       assert.equal(resolved, false);
       blocker.cancel();
       const got = await ready;
-      assert.ok(got === true || (got instanceof Future && (await got) === true));
+      assert.equal(await got.future, true);
     });
     it('a producer loop with submitWhenReady keeps every worker busy without overfilling the queue', async () => {
       pool = new NativePool({ maxWorkers: 2, maxQueue: 4, name: 'bq' });
-      const fs: unknown[] = [];
+      const fs: Future<number>[] = [];
       let maxQueued = 0;
       let maxActive = 0;
       for (let i = 0; i < 60; i++) {
-        fs.push(await pool.submitWhenReady(kernels.spin, [3]));
+        fs.push((await pool.submitWhenReady(kernels.spin, [3])).future);
         const s = pool.stats();
         maxQueued = Math.max(maxQueued, s.queued);
         maxActive = Math.max(maxActive, s.active);

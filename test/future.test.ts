@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { inspect } from 'node:util';
 
 import { CancelledError, Future, kernels, NativePool, TimeoutError } from '../lib/index';
 import { until } from './helpers';
@@ -211,6 +212,41 @@ describe('Future', () => {
     });
   });
 
+  describe('printing', () => {
+    it('String() and console.log show the task, its state and its result or error, not the pool', async () => {
+      const f = pool.submit(kernels.isPrime, [7]);
+      assert.match(String(f), /^<Future task=isPrime state=(PENDING|RUNNING)>$/);
+      await f;
+      assert.equal(String(f), '<Future task=isPrime state=FINISHED returned boolean true>');
+      assert.equal(inspect(f), String(f));
+      assert.equal(inspect({ f }), '{ f: <Future task=isPrime state=FINISHED returned boolean true> }');
+      const hash = pool.submit(kernels.sha256, [new Uint8Array(3)]);
+      await hash;
+      assert.equal(`${hash}`, '<Future task=sha256 state=FINISHED returned Uint8Array(32)>');
+      assert.equal(String(Future.resolved('greet', 'hello')), '<Future task=greet state=FINISHED returned string "hello">');
+      assert.equal(String(Future.resolved('nothing', undefined)), '<Future task=nothing state=FINISHED returned undefined>');
+    });
+    it('a failed Future shows its error, a cancelled one its state; printing is not reading the error', async () => {
+      const late = pool.submit(kernels.spin, [10_000], { timeout: 5 });
+      await late.exception();
+      assert.equal(String(late), "<Future task=spin state=FINISHED raised TimeoutError: task 'spin' passed its deadline>");
+      const cancelled = pool.submit(kernels.spin, [10_000]);
+      cancelled.cancel();
+      await cancelled.exception();
+      assert.equal(inspect(cancelled), '<Future task=spin state=CANCELLED>');
+      assert.equal(String(cancelled.handle), String(cancelled));
+      const r = child(`
+        const { Future } = require('./lib/index');
+        process.on('warning', (w) => console.log(w.message));
+        let f = Future.failed('unread', new Error('boom'));
+        console.log(String(f));
+        f = undefined;
+        setTimeout(() => { gc(); setTimeout(() => {}, 50); }, 10);`, ['--expose-gc']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^<Future task=unread state=FINISHED raised Error: boom>\n.*'unread' was never retrieved: boom/);
+    });
+  });
+
   describe('addDoneCallback', () => {
     it('calls each callback exactly once, in order, with the Future', async () => {
       const f = pool.submit(kernels.sleep, [30]);
@@ -295,6 +331,29 @@ describe('Future', () => {
       await assert.rejects(async () => {
         await f;
       }, TimeoutError);
+    });
+    it('an awaited or then()-observed failed Future emits no warning when collected', () => {
+      const r = child(
+        `
+        const { NativePool, kernels } = require('./lib/index');
+        const warnings = [];
+        process.on('warning', (w) => warnings.push(w.message));
+        const pool = new NativePool({ maxWorkers: 1 });
+        (async () => {
+          let awaited = pool.submit(kernels.spin, [5000], { timeout: 10 });
+          let chained = pool.submit(kernels.spin, [5000], { timeout: 10 });
+          const caught = chained.then(() => 'ok', () => 'caught');
+          try { await awaited; } catch {}
+          console.log(await caught);
+          awaited = chained = undefined;
+          for (let i = 0; i < 5; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); }
+          console.log(JSON.stringify(warnings));
+          await pool.shutdown();
+        })();`,
+        ['--expose-gc'],
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'caught\n[]\n');
     });
     it('a garbage-collected failed Future with its error unread emits a warning naming the task', () => {
       const r = child(

@@ -214,7 +214,7 @@ describe('IoPool', () => {
       const fs = [io.submit(() => sleep(20), []), io.submit(() => sleep(1), []), io.submit(() => sleep(1), [])];
       assert.throws(() => io.submit(() => 1, []), QueueFullError);
       const ready = await io.submitWhenReady(async () => 'waited', []);
-      assert.equal(await ready, 'waited');
+      assert.equal(await ready.result(), 'waited');
       await Promise.all(fs);
     });
 

@@ -5,56 +5,7 @@ import { strict as assert } from 'node:assert';
 
 import { CancelledError, kernels, NativePool, TimeoutError } from '../lib/index';
 
-function factorialRef(n: number): bigint {
-  // A product tree, so that the reference itself is quick for n = 1e5.
-  const prod = (lo: bigint, hi: bigint): bigint => {
-    if (hi - lo < 16n) {
-      let r = 1n;
-      for (let i = lo; i <= hi; i++) r *= i;
-      return r;
-    }
-    const mid = (lo + hi) / 2n;
-    return prod(lo, mid) * prod(mid + 1n, hi);
-  };
-  return n < 2 ? 1n : prod(2n, BigInt(n));
-}
-
-// The same i-k-j loop as the kernel: the same additions in the same order, so the same
-// doubles bit for bit.
-function matmulRef(a: Float64Array, b: Float64Array, n: number): Float64Array {
-  const c = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < n; k++) {
-      const aik = a[i * n + k]!;
-      for (let j = 0; j < n; j++) c[i * n + j]! += aik * b[k * n + j]!;
-    }
-  }
-  return c;
-}
-
-function mandelbrotRef(width: number, height: number, maxIter: number): number[] {
-  const out: number[] = [];
-  for (let y = 0; y < height; y++) {
-    const ci = -1.25 + (y * 2.5) / height;
-    for (let x = 0; x < width; x++) {
-      const cr = -2.5 + (x * 3.5) / width;
-      let zr = 0;
-      let zi = 0;
-      let i = 0;
-      while (i < maxIter) {
-        const zr2 = zr * zr;
-        const zi2 = zi * zi;
-        if (zr2 + zi2 > 4) break;
-        const t = zr2 - zi2 + cr;
-        zi = 2 * zr * zi + ci;
-        zr = t;
-        i++;
-      }
-      out.push(i);
-    }
-  }
-  return out;
-}
+import { factorialRef, mandelbrotRef, matmulRef } from './reference/kernels.cjs';
 
 function random(size: number, seed: number): Float64Array {
   const a = new Float64Array(size);

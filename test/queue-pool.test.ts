@@ -271,7 +271,7 @@ describe('QueuePool (real Redis, two worker processes)', function () {
     const fast = qp.submit('sleep', [10]);
     const slow = qp.submit('sleep', [600]);
     const order: unknown[] = [];
-    for await (const f of asCompleted([slow, fast])) order.push(await f);
+    for await (const f of asCompleted([slow, fast])) order.push(await f.result());
     assert.deepEqual(order, [10, 600]);
     const a = qp.submit('sleep', [20]);
     const b = qp.submit('fail', ['x']);

@@ -2,17 +2,11 @@
 // semantics (asCompleted rejects, wait returns what it has).
 import { strict as assert } from 'node:assert';
 
-import { asCompleted, Future, kernels, NativePool, TimeoutError, wait } from '../lib/index';
+import { asCompleted, Future, FutureHandle, kernels, NativePool, TimeoutError, wait } from '../lib/index';
 
-// Reads asCompleted's Futures through next(). (TypeScript types a `for await` item as
-// Awaited<Future<T>>, i.e. T, since a Future is thenable, although at run time the loop
-// gets the Futures themselves: the first test shows that with a cast.)
-async function each<T>(it: AsyncIterableIterator<Future<T>>, fn: (f: Future<T>) => void): Promise<void> {
-  for (;;) {
-    const r = await it.next();
-    if (r.done) return;
-    fn(r.value);
-  }
+// Hands `fn` the Future of each handle asCompleted yields.
+async function each<T>(it: AsyncIterableIterator<FutureHandle<T>>, fn: (f: Future<T>) => void): Promise<void> {
+  for await (const handle of it) fn(handle.future);
 }
 
 describe('waiting on many futures', () => {
@@ -23,14 +17,16 @@ describe('waiting on many futures', () => {
   afterEach(() => pool.shutdown({ cancelFutures: true, cancelRunning: true }));
 
   describe('asCompleted', () => {
-    it('yields the Futures themselves in completion order', async () => {
+    it('yields handles of the Futures themselves, in completion order', async () => {
       const fs = [150, 10, 80].map((ms) => pool.submit(kernels.sleep, [ms]));
       const order: number[] = [];
-      for await (const item of asCompleted(fs)) {
-        const f = item as unknown as Future<undefined>;
-        assert.ok(f instanceof Future);
+      for await (const f of asCompleted(fs)) {
+        assert.ok(f instanceof FutureHandle);
         assert.ok(f.done());
-        order.push(fs.indexOf(f));
+        assert.equal(f.state, 'FINISHED');
+        assert.equal(f.future.handle, f, 'one handle per Future');
+        assert.equal(await f.result(), undefined);
+        order.push(fs.indexOf(f.future));
       }
       assert.deepEqual(order, [1, 2, 0]);
     });

@@ -161,7 +161,7 @@ describe('WorkerPool', function () {
     assert.deepEqual(out, Array.from({ length: 50 }, (_, i) => i * i));
     const fs = [3, 1, 2].map((n) => pool.submit(pool.task('sleepy'), [n * 10]));
     const seen: number[] = [];
-    for await (const f of asCompleted(fs)) seen.push(await f);
+    for await (const f of asCompleted(fs)) seen.push(await f.result());
     assert.deepEqual([...seen].sort(), [10, 20, 30]);
     const { done } = await wait(fs);
     assert.equal(done.size, 3);

@@ -4,7 +4,10 @@
 // becomes an unhandled rejection; one garbage-collected with its error unread is
 // reported as a process warning instead (asyncio's "exception was never retrieved").
 
+import { inspect } from 'node:util';
+
 import { CancelledError, TimeoutError } from './errors';
+import { FutureHandle } from './future-handle';
 import { clearLongTimeout, setLongTimeout } from './timers';
 import { checkOptions, checkTimeout, describe } from './validate';
 
@@ -41,32 +44,59 @@ export interface FutureResolvers<T> {
   setCancelled(): void;
 }
 
-type ThenMethod<T> = <R1 = T, R2 = never>(
-  onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-  onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-) => Promise<R1 | R2>;
-
-function futureThen<T, R1, R2>(
-  this: Future<T>,
-  onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-  onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-): Promise<R1 | R2> {
-  return this._then(onFulfilled, onRejected);
-}
-
 /**
- * Resolves a promise with the Future itself, not with its result: a promise adopts any
- * thenable it is resolved with, so `then` is hidden for the (synchronous) moment the
- * promise looks it up.
+ * What `then()` registered: the callbacks and the Future it returned. Settling runs it
+ * directly, with no Promise in between: `await future` and `Promise.all(futures)` call
+ * `then` once per Future, and a Promise plus two closures per call was most of their cost.
  */
-export function resolveWithFuture<T>(resolve: (value: Future<T>) => void, future: Future<T>): void {
-  future._thenHidden = true;
-  try {
-    resolve(future);
-  } finally {
-    future._thenHidden = false;
+class Reaction<T, R1, R2> {
+  constructor(
+    readonly derived: Future<R1 | R2>,
+    readonly onFulfilled: ((value: T) => R1 | PromiseLike<R1>) | null | undefined,
+    readonly onRejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined,
+  ) {}
+
+  run(source: Future<T>): void {
+    const derived = this.derived;
+    const error = source._peekError();
+    const handler = error === undefined ? this.onFulfilled : this.onRejected;
+    if (typeof handler !== 'function') {
+      if (error === undefined) derived._setResult(source._peekValue() as unknown as R1);
+      else derived._setException(error);
+      return;
+    }
+    let outcome: unknown;
+    try {
+      outcome = error === undefined ? (handler as (value: T) => unknown)(source._peekValue() as T) : (handler as (reason: unknown) => unknown)(error);
+    } catch (thrown) {
+      derived._setException(asError(thrown));
+      return;
+    }
+    if (outcome !== null && (typeof outcome === 'object' || typeof outcome === 'function') && typeof (outcome as PromiseLike<unknown>).then === 'function') {
+      // A thenable result: adopted, as a Promise would.
+      (outcome as PromiseLike<R1 | R2>).then(
+        (value) => derived._setResult(value),
+        (reason: unknown) => derived._setException(asError(reason)),
+      );
+    } else {
+      derived._setResult(outcome as R1 | R2);
+    }
   }
 }
+
+/** The resolvers of the Promise that result() and the like hand out. */
+class PromiseWaiter<T> {
+  constructor(
+    readonly resolve: (value: T) => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+}
+
+/** A Future's waiters, settled in the order added: done callbacks, then() reactions, its Promise. */
+type Waiter = ((future: never) => void) | Reaction<never, unknown, unknown> | PromiseWaiter<never>;
+
+// Handles are asked for rarely (asCompleted, submitWhenReady): kept off the Future itself.
+const handles = new WeakMap<Future<unknown>, FutureHandle<unknown>>();
 
 const unretrieved = new FinalizationRegistry<{ task: string; message: string }>((held) => {
   process.emitWarning(
@@ -83,17 +113,14 @@ export class Future<T> implements PromiseLike<T> {
   private _error: Error | undefined = undefined;
   private _owner: FutureOwner | undefined;
   // Typed loosely so that Future<T> stays assignable to Future<unknown>.
-  // One callback is stored as is (the common case: one waiter), more in an array.
-  private _callbacks: ((future: never) => void) | ((future: never) => void)[] | undefined = undefined;
+  // One waiter is stored as is (the common case), more in an array.
+  private _callbacks: Waiter | Waiter[] | undefined = undefined;
   private _promise: Promise<T> | undefined = undefined;
-  private _resolve: ((value: never) => void) | undefined = undefined;
-  private _reject: ((error: Error) => void) | undefined = undefined;
   private _cancelRequested = false;
+  private _observed = false; // someone asked for the outcome (result, then, ...)
   private _watched = false; // registered for the never-retrieved warning
   /** @internal why it was cancelled (an AbortSignal's reason), if it was given one */
   _cancelCause: unknown = undefined;
-  /** @internal true while a promise is being resolved with this Future as its value */
-  _thenHidden = false;
   /** @internal the owner's key for this task (a slot id) */
   _key = -1;
 
@@ -184,6 +211,34 @@ export class Future<T> implements PromiseLike<T> {
     return false;
   }
 
+  /**
+   * This Future without `then` (one handle per Future): what asCompleted yields and
+   * submitWhenReady resolves with, so that TypeScript types it as a Future there.
+   */
+  get handle(): FutureHandle<T> {
+    let handle = handles.get(this) as FutureHandle<T> | undefined;
+    if (handle === undefined) handles.set(this, (handle = new FutureHandle(this)));
+    return handle;
+  }
+
+  /**
+   * `<Future task=isPrime state=FINISHED returned boolean true>`, as Python prints one: the
+   * task, the state and what it returned or raised (an object by its class and length).
+   * Printing a failed Future does not count as reading its error.
+   */
+  toString(): string {
+    let outcome = '';
+    if (this._state === 'FINISHED') {
+      outcome = this._error === undefined ? ` returned ${shortValue(this._value)}` : ` raised ${this._error.name}: ${this._error.message}`;
+    }
+    return `<Future task=${this.task} state=${this.state}${outcome}>`;
+  }
+
+  /** console.log and util.inspect print the same line, not the pool's internals. */
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
   /** True once `cancel()` returned true: the Future will end CANCELLED. */
   get cancelRequested(): boolean {
     return this._cancelRequested;
@@ -226,39 +281,44 @@ export class Future<T> implements PromiseLike<T> {
       invoke(fn, this);
       return;
     }
+    this._addWaiter(fn as Waiter);
+  }
+
+  private _addWaiter(waiter: Waiter): void {
     const current = this._callbacks;
-    if (current === undefined) this._callbacks = fn;
-    else if (typeof current === 'function') this._callbacks = [current, fn];
-    else current.push(fn);
+    if (current === undefined) this._callbacks = waiter;
+    else if (Array.isArray(current)) current.push(waiter);
+    else this._callbacks = [current, waiter];
   }
 
   /**
-   * Thenable, so that `await future` gives the result. A getter rather than a method so
-   * that a promise can be resolved with the Future itself (resolveWithFuture), which is
-   * what submitWhenReady promises.
+   * Thenable, so that `await future` and `Promise.all(futures)` give the result. Returns
+   * a Future of what the callbacks return; they run when this Future settles (on a later
+   * microtask if it already has), and nothing observed as a rejection is made until
+   * someone waits on that Future.
    */
-  get then(): ThenMethod<T> {
-    return (this._thenHidden ? undefined : futureThen) as ThenMethod<T>;
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Future<R1 | R2> {
+    this._retrieved();
+    const derived = new Future<R1 | R2>(this.task);
+    const reaction = new Reaction<T, R1, R2>(derived, onFulfilled, onRejected);
+    if (this.done()) queueMicrotask(() => reaction.run(this));
+    else this._addWaiter(reaction as unknown as Waiter);
+    return derived;
   }
 
   /** As Promise.prototype.catch: a Promise of the result, or of what `onRejected` returns. */
   catch<R2 = never>(onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null): Promise<T | R2> {
-    return this._then(undefined, onRejected);
+    this._retrieved();
+    return this._getPromise().then(undefined, onRejected);
   }
 
   /** As Promise.prototype.finally. */
   finally(onFinally?: (() => void) | null): Promise<T> {
     this._retrieved();
     return this._getPromise().finally(onFinally);
-  }
-
-  /** @internal */
-  _then<R1, R2>(
-    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    this._retrieved();
-    return this._getPromise().then(onFulfilled, onRejected);
   }
 
   // ---- settling, for executors (not part of the public surface) ----
@@ -269,7 +329,6 @@ export class Future<T> implements PromiseLike<T> {
     if (this._cancelRequested) return this._setCancelled();
     this._state = 'FINISHED';
     this._value = value;
-    (this._resolve as ((value: T) => void) | undefined)?.(value);
     this._finish();
   }
 
@@ -279,9 +338,7 @@ export class Future<T> implements PromiseLike<T> {
     if (this._cancelRequested) return this._setCancelled();
     this._state = 'FINISHED';
     this._error = error;
-    if (this._reject !== undefined) {
-      this._reject(error);
-    } else {
+    if (!this._observed) {
       this._watched = true;
       unretrieved.register(this, { task: this.task, message: error.message }, this);
     }
@@ -293,7 +350,6 @@ export class Future<T> implements PromiseLike<T> {
     if (this.done()) return;
     this._state = 'CANCELLED';
     this._error = cancelledError(this.task, cause);
-    this._reject?.(this._error);
     this._finish();
   }
 
@@ -302,16 +358,22 @@ export class Future<T> implements PromiseLike<T> {
     return this._error;
   }
 
+  /** @internal The value if finished without error. */
+  _peekValue(): T | undefined {
+    return this._value;
+  }
+
   private _finish(): void {
     this._owner = undefined;
     const callbacks = this._callbacks;
     if (callbacks === undefined) return;
     this._callbacks = undefined;
-    if (typeof callbacks === 'function') invoke(callbacks as DoneCallback<T>, this);
-    else for (const fn of callbacks) invoke(fn as DoneCallback<T>, this);
+    if (!Array.isArray(callbacks)) settle(callbacks, this);
+    else for (const waiter of callbacks) settle(waiter, this);
   }
 
   private _retrieved(): void {
+    this._observed = true;
     if (this._watched) {
       this._watched = false;
       unretrieved.unregister(this);
@@ -325,10 +387,7 @@ export class Future<T> implements PromiseLike<T> {
     } else if (this._state === 'CANCELLED') {
       this._promise = Promise.reject(this._error);
     } else {
-      this._promise = new Promise<T>((resolve, reject) => {
-        this._resolve = resolve as (value: never) => void;
-        this._reject = reject;
-      });
+      this._promise = new Promise<T>((resolve, reject) => this._addWaiter(new PromiseWaiter(resolve, reject) as Waiter));
     }
     return this._promise;
   }
@@ -339,6 +398,28 @@ export function cancelledError(task: string, cause: unknown): CancelledError {
   if (cause === undefined) return new CancelledError(`task '${task}' was cancelled`);
   const why = cause instanceof Error ? `: ${cause.message}` : '';
   return new CancelledError(`task '${task}' was cancelled${why}`, { cause });
+}
+
+function settle<T>(waiter: Waiter, future: Future<T>): void {
+  if (waiter instanceof Reaction) (waiter as unknown as Reaction<T, unknown, unknown>).run(future);
+  else if (waiter instanceof PromiseWaiter) {
+    const error = future._peekError();
+    if (error === undefined) (waiter as PromiseWaiter<T>).resolve(future._peekValue() as T);
+    else waiter.reject(error);
+  } else invoke(waiter as DoneCallback<T>, future);
+}
+
+/** A value in a line: its type and a short form (an object by its class and size). */
+function shortValue(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value !== 'object' && typeof value !== 'function') return `${typeof value} ${String(value)}`;
+  const length = (value as { length?: unknown }).length;
+  return `${describe(value)}${typeof length === 'number' ? `(${length})` : ''}`;
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason), { cause: reason });
 }
 
 function invoke<T>(fn: DoneCallback<T>, future: Future<T>): void {

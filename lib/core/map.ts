@@ -75,6 +75,9 @@ function flatten<R>(chunks: AsyncGenerator<R[], void, undefined>): AsyncGenerato
   return iterator;
 }
 
+// Results of consecutive finished chunks are merged into one yield up to this many.
+const MERGE_BELOW = 1024;
+
 async function* mapInOrder<R, A>(
   toArgs: (item: unknown) => A,
   submitChunk: ChunkSubmitter<R, A>,
@@ -104,10 +107,13 @@ async function* mapInOrder<R, A>(
     return undefined;
   };
 
+  // Refill once half the buffer has drained, not after every result: topping up by one
+  // chunk per consumed chunk would send the pool one task per tick (batches of one).
+  const refillAt = Math.floor(buffersize / 2);
   try {
     for (;;) {
       // Fill: submit chunks until the buffer is full or the input ends.
-      while (!exhausted && inFlight < buffersize) {
+      while (!exhausted && inFlight < buffersize && (inFlight <= refillAt || head === pending.length)) {
         const room = Math.min(chunksize, buffersize - inFlight);
         const chunk: A[] = [];
         while (chunk.length < room) {
@@ -128,13 +134,30 @@ async function* mapInOrder<R, A>(
       // It stays in `pending` while awaited, so that an abort or timeout in the wait
       // cancels it too (in the finally below).
       const next = pending[head]!;
-      const results = await waitFor(next.future, remaining(), signal, timeout);
+      let results = await waitFor(next.future, remaining(), signal, timeout);
       pending[head++] = undefined as never;
+      inFlight -= next.size;
+      // The chunks after it that have already succeeded go out in the same yield: one
+      // resumption per completion batch rather than per chunk (with chunksize 1, per item).
+      // A failed one is left to the await above, which throws its error in order. Big
+      // chunks already amortize the resumption: they go out alone, uncopied.
+      let copied = false;
+      while (results.length < MERGE_BELOW && head < pending.length) {
+        const { future, size } = pending[head]!;
+        if (!future.done() || future._peekError() !== undefined) break;
+        if (!copied) {
+          results = results.slice();
+          copied = true;
+        }
+        const more = future._peekValue()!;
+        for (let i = 0; i < more.length; i++) results.push(more[i]!);
+        pending[head++] = undefined as never;
+        inFlight -= size;
+      }
       if (head > 1024 && head * 2 > pending.length) {
         pending.splice(0, head);
         head = 0;
       }
-      inFlight -= next.size;
       yield results;
     }
   } finally {

@@ -5,7 +5,8 @@
 import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
 
 import { PoolShutdownError } from './errors';
-import { Future, resolveWithFuture } from './future';
+import { Future } from './future';
+import type { FutureHandle } from './future-handle';
 import { describe } from './validate';
 
 /** How many tasks ended each way; every pool counts at least these. */
@@ -70,20 +71,21 @@ export class PoolCore {
 
   /**
    * submitWhenReady, for every pool: waits while `isFull()` (and the pool is open), then
-   * resolves with the Future `submit()` returns, the Future itself, not its result.
+   * resolves with the handle of the Future `submit()` returns (a Promise cannot resolve
+   * with a thenable: it would adopt its result), `handle.future` being the Future itself.
    * A pool calls wakeRoomWaiters() whenever room may have opened: a task ended, was
    * cancelled or discarded, or shutdown began.
    */
-  submitWhenReady<R>(isFull: () => boolean, submit: () => Future<R>): Promise<Future<R>> {
+  submitWhenReady<R>(isFull: () => boolean, submit: () => Future<R>): Promise<FutureHandle<R>> {
     this.checkOpen();
-    return new Promise<Future<R>>((resolve, reject) => {
+    return new Promise<FutureHandle<R>>((resolve, reject) => {
       const attempt = (): void => {
         if (!this.#shuttingDown && isFull()) {
           this.#roomWaiters.push(attempt);
           return;
         }
         try {
-          resolveWithFuture(resolve, submit());
+          resolve(submit().handle);
         } catch (error) {
           reject(error);
         }

@@ -1,6 +1,7 @@
 // asCompleted and wait: Python's as_completed and wait over Futures of any pool.
 import { TimeoutError } from './errors';
 import { Future } from './future';
+import type { FutureHandle } from './future-handle';
 import { clearLongTimeout, LongTimer, setLongTimeout } from './timers';
 import { checkOptions, checkTimeout, describe } from './validate';
 
@@ -33,8 +34,13 @@ function toSet<T>(futures: Iterable<Future<T>>, fn: string): Set<Future<T>> {
   return set;
 }
 
-/** Yields the futures as they complete (finished or cancelled), first done first. */
-export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsCompletedOptions): AsyncIterableIterator<Future<T>> {
+/**
+ * Yields the futures as they complete (finished or cancelled), first done first, each
+ * as its handle (`future.handle`): a Future without `then`, so that TypeScript, which
+ * awaits every `for await` item in its types, still sees a Future; `.future` is the
+ * Future itself.
+ */
+export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsCompletedOptions): AsyncIterableIterator<FutureHandle<T>> {
   const list = [...toSet(futures, 'asCompleted')];
   checkOptions(options, ['timeout'], 'asCompleted');
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
@@ -43,7 +49,7 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
   let closed = false; // return() was called, or the deadline passed
   let timedOut: Error | undefined;
   // next() calls made before their Future was done, in call order: each gets its own.
-  const waiters: { resolve: (r: IteratorResult<Future<T>, undefined>) => void; reject: (e: Error) => void }[] = [];
+  const waiters: { resolve: (r: IteratorResult<FutureHandle<T>, undefined>) => void; reject: (e: Error) => void }[] = [];
   let timer: LongTimer | undefined;
   const end = (): void => {
     closed = true;
@@ -54,7 +60,7 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
     if (closed) return;
     ready.push(f);
     const waiter = waiters.shift();
-    if (waiter !== undefined) waiter.resolve({ value: f, done: false });
+    if (waiter !== undefined) waiter.resolve({ value: f.handle, done: false });
     if (ready.length === list.length) end(); // nothing left to time out
   };
   for (const f of list) f.addDoneCallback(onDone);
@@ -65,16 +71,15 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
       for (const w of waiters.splice(0)) w.reject(timedOut);
     }, timeout);
   }
-  // A hand-written iterator: an async generator would await each yielded Future
-  // (they are thenable) and hand out results instead of Futures.
-  const next = (): Promise<IteratorResult<Future<T>, undefined>> => {
-    if (handed < ready.length) return Promise.resolve({ value: ready[handed++]!, done: false });
+  // A hand-written iterator: an async generator's yield awaits what it yields.
+  const next = (): Promise<IteratorResult<FutureHandle<T>, undefined>> => {
+    if (handed < ready.length) return Promise.resolve({ value: ready[handed++]!.handle, done: false });
     if (timedOut !== undefined) return Promise.reject(timedOut);
     if (closed || handed >= list.length) return Promise.resolve({ value: undefined, done: true });
     handed++;
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   };
-  const iterator: AsyncIterableIterator<Future<T>> = {
+  const iterator: AsyncIterableIterator<FutureHandle<T>> = {
     next,
     return: () => {
       // As a generator's return(): the iteration is over, for calls still waiting too.

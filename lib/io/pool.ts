@@ -23,6 +23,7 @@ import type { Executor, MapOptions, ShutdownOptions } from '../core/executor';
 import { types } from 'node:util';
 
 import { cancelledError, Future } from '../core/future';
+import type { FutureHandle } from '../core/future-handle';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
 import { checkItems, PoolCore } from '../core/pool-core';
@@ -89,7 +90,7 @@ export class IoPool implements Executor<AnyIoTask> {
   }
 
   /** Waits for room in a bounded queue, then submits. Resolves with the Future. */
-  submitWhenReady<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Promise<Future<R>> {
+  submitWhenReady<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Promise<FutureHandle<R>> {
     // Checked now, once: bad arguments throw here, as NativePool's do.
     const checked = this.checkSubmission(task as unknown as AnyIoTask, args, options, 'submitWhenReady');
     return this.core.submitWhenReady(

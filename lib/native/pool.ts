@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import { binding, RawLockStats, RawPool } from './binding';
 import { KernelError, QueueFullError, TimeoutError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
+import type { FutureHandle } from '../core/future-handle';
 import { Future, FutureOwner } from '../core/future';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
@@ -125,7 +126,7 @@ export class NativePool implements Executor<AnyKernel>, FutureOwner {
    * Waits for room in a bounded queue, then submits; resolves with the Future itself
    * (not its result). Bad arguments throw at once, like submit.
    */
-  submitWhenReady<K extends AnyKernel>(kernel: K, args: ArgsOf<K>, options?: SubmitOptions): Promise<Future<ResultOf<K>>> {
+  submitWhenReady<K extends AnyKernel>(kernel: K, args: ArgsOf<K>, options?: SubmitOptions): Promise<FutureHandle<ResultOf<K>>> {
     checkKernel(kernel, 'submitWhenReady');
     // Read and checked now, once: what is submitted later is what was checked.
     const values = kernel.checkedArgs(args);

@@ -19,6 +19,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { TimeoutError, WorkerCrashError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
 import { Future } from '../core/future';
+import type { FutureHandle } from '../core/future-handle';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
 import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
@@ -146,7 +147,7 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
   }
 
   /** submit() behind a promise, as every pool has it (a WorkerPool queue is unbounded, so it never waits). */
-  submitWhenReady<A extends readonly unknown[], R>(task: TaskHandle<A, R> | WorkerTask<A, R>, args: A, options?: WorkerSubmitOptions): Promise<Future<Awaited<R>>> {
+  submitWhenReady<A extends readonly unknown[], R>(task: TaskHandle<A, R> | WorkerTask<A, R>, args: A, options?: WorkerSubmitOptions): Promise<FutureHandle<Awaited<R>>> {
     return this.core.submitWhenReady(
       () => false,
       () => this.submit(task, args, options),

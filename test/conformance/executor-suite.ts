@@ -218,7 +218,7 @@ export function executorConformance(target: ConformanceTarget): void {
         const it = asCompleted<unknown>([slow, ...quick]);
         const order: Future<unknown>[] = [];
         slow.cancel(); // a running task: it ends at its next checkpoint, before the queued ones
-        for await (const f of it) order.push(f as Future<unknown>);
+        for await (const f of it) order.push(f.future);
         assert.equal(order.length, 4);
         assert.deepEqual(new Set(order), new Set([slow, ...quick]));
         for (const f of order) assert.ok(f.done());

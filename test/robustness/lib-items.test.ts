@@ -7,6 +7,7 @@ import {
   asCompleted,
   CancelledError,
   Future,
+  type FutureHandle,
   IoPool,
   Kernel,
   kernels,
@@ -236,7 +237,7 @@ describe('hardening (issue 11), TypeScript side', () => {
       const [x, y] = await Promise.all([settledWithin(it.next(), 2000), settledWithin(it.next(), 2000)]);
       assert.notEqual(x, 'pending', 'the first next() never settled');
       assert.notEqual(y, 'pending', 'the second next() never settled');
-      const got = [x, y].map((o) => (o as { value: IteratorResult<Future<string>> }).value.value);
+      const got = [x, y].map((o) => (o as { value: IteratorResult<FutureHandle<string>> }).value.value?.future);
       assert.deepEqual(new Set(got), new Set([a, b]));
       assert.deepEqual(await it.next(), { value: undefined, done: true });
     });
@@ -292,7 +293,7 @@ describe('hardening (issue 11), TypeScript side', () => {
         const running = pool.submit(kernels.sleep, [3000]);
         await until(() => running.state === 'RUNNING', 'the sleep to start');
         const queued = pool.submit(kernels.sleep, [10]);
-        let ready: Future<undefined> | undefined;
+        let ready: FutureHandle<undefined> | undefined;
         const waiter = pool.submitWhenReady(kernels.sleep, [1]).then((f) => (ready = f));
         await tick();
         assert.equal(ready, undefined, 'the queue is full: it must wait');
