@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 
 import { until } from './helpers';
-import { fixtures, redisOrSkip, RedisProcess, root, startRedis, startWorker, stopWorkers, uniqueQueue, WorkerProcess } from './queue-helpers';
+import { fixtures, freePort, redisOrSkip, RedisProcess, root, startRedis, startWorker, stopWorkers, uniqueQueue, WorkerProcess } from './queue-helpers';
 
 const tasksModule = path.join(fixtures, 'queue-tasks.mjs');
 
@@ -18,10 +18,10 @@ interface Client {
 }
 
 /** Runs `body` (with `qp`, `kernels`, `say(line)` and `hold(ms)` in scope) in a child. */
-function client(redis: string, queue: string, body: string): Client {
+function client(redis: string, queue: string, body: string, enqueueTimeout = 30_000): Client {
   const script = `
     const { QueuePool, kernels } = require(${JSON.stringify(path.join(root, 'lib', 'index.ts'))});
-    const qp = new QueuePool({ queue: ${JSON.stringify(queue)}, connection: ${JSON.stringify(redis)}, enqueueTimeout: 30000 });
+    const qp = new QueuePool({ queue: ${JSON.stringify(queue)}, connection: ${JSON.stringify(redis)}, enqueueTimeout: ${enqueueTimeout} });
     const say = (line) => console.log(line);
     // Keeps the process alive for ms (something else the user's program is doing).
     const hold = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -109,5 +109,14 @@ describe('an idle QueuePool does not keep the process alive (child processes)', 
     // Its own hold ends after 1 s; ioredis' reconnect timers must not hold it longer.
     assert.equal(await exitsWithin(c, 5_000), 0, c.output());
     assert.deepEqual(c.output().trim().split('\n'), ['first 3', 'idle', 'done']);
+  });
+
+  it('Redis unreachable: the Future fails with QueueUnavailableError, and the process then exits by itself', async () => {
+    const port = await freePort(); // nothing listens there
+    const c = client(`redis://127.0.0.1:${port}`, uniqueQueue('idle-unreachable'), `
+      const e = await qp.submit(kernels.noop, []).exception();
+      say(e.name);`, 500);
+    assert.equal(await exitsWithin(c, 40_000), 0, c.output());
+    assert.deepEqual(c.output().trim().split('\n'), ['QueueUnavailableError']);
   });
 });

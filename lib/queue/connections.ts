@@ -89,6 +89,12 @@ export class Connections {
 
   release(): void {
     if (--this.#held > 0) return;
+    const open = this.#open;
+    // Gone idle while Redis is away (its reconnect timers would hold the process): close.
+    if (open !== undefined && (open.control.status !== 'ready' || open.queueClient.status !== 'ready') && this.#base !== undefined) {
+      void this.#disconnect();
+      return;
+    }
     this.#applyRef();
     if (this.#events !== undefined) {
       this.#idleTimer = setTimeout(() => void this.#closeEvents(), IDLE_CLOSE_MS);

@@ -248,7 +248,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
       opts: { jobId: e.jobId, attempts: 1, removeOnComplete: { age: keep }, removeOnFail: { age: keep } },
     }));
     let timer: NodeJS.Timeout | undefined;
-    // Held until Redis answers, even if every Future settles first (enqueueTimeout).
+    // Held until Redis answers or enqueueTimeout passes.
     this.#links.hold();
     const added = this.#links.open().then((links) => links.queue.addBulk(jobs));
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -263,12 +263,9 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
             (lastError ? ` (${lastError.message})` : ''),
         );
         for (const e of batch) this.#jobs.settle(e, 'error', error);
-        // Should Redis take them after all, no worker may run them.
-        this.#links.hold();
-        added
-          .then(() => this.#remote.mark(batch.map((e) => e.jobId)))
-          .catch(() => undefined)
-          .finally(() => this.#links.release());
+        // Should Redis take them after all, no worker may run them. (Not held: a pool
+        // that goes idle with Redis away disconnects, and the add then fails for good.)
+        added.then(() => this.#remote.mark(batch.map((e) => e.jobId))).catch(() => undefined);
         return;
       }
     } catch (error) {
