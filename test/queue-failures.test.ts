@@ -258,7 +258,7 @@ describe('QueuePool failure semantics (real processes)', function () {
     try {
       const script = `
         const { QueuePool } = require(${JSON.stringify(path.join(root, 'lib', 'index.ts'))});
-        const qp = new QueuePool({ queue: ${JSON.stringify(queue)}, connection: ${JSON.stringify(redis.url)}, keepFinished: 5 });
+        const qp = new QueuePool({ queue: ${JSON.stringify(queue)}, connection: ${JSON.stringify(redis.url)}, keepFinished: 15 });
         for (let i = 0; i < 20; i++) qp.submit('logged', [${JSON.stringify(log)}, 'job' + i, 300]);
         setInterval(() => {}, 1000); // alive until killed`;
       const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, stdio: 'ignore' });
@@ -272,9 +272,10 @@ describe('QueuePool failure semantics (real processes)', function () {
       assert.equal(new Set(ran).size, 20);
       assert.equal(ran.length, 20, 'each ran once');
       assert.equal((await inspect.getJobCounts('completed')).completed, 20, 'their results are in Redis');
-      // keepFinished (5 s) later, BullMQ drops them by age when the next job finishes.
-      await sleep(5500);
-      const qp = new QueuePool({ queue, connection: redis.url, keepFinished: 5 });
+      // keepFinished (15 s: the 20 finish within it even on a loaded machine) later, BullMQ
+      // drops them by age when the next job finishes.
+      await sleep(15_500);
+      const qp = new QueuePool({ queue, connection: redis.url, keepFinished: 15 });
       try {
         assert.equal(await qp.submit('add', [1, 2]), 3);
       } finally {

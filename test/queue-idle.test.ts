@@ -60,7 +60,6 @@ describe('an idle QueuePool does not keep the process alive (child processes)', 
   afterEach(async () => {
     await stopWorkers(workers);
     workers = [];
-    await redis.start().catch(() => undefined); // up again for the next case
   });
 
   after(async () => {
@@ -106,9 +105,13 @@ describe('an idle QueuePool does not keep the process alive (child processes)', 
       say('done');`);
     await until(() => c.output().includes('idle'), 'the client idle', 20_000);
     await redis.stop();
-    // Its own hold ends after 1 s; ioredis' reconnect timers must not hold it longer.
-    assert.equal(await exitsWithin(c, 5_000), 0, c.output());
-    assert.deepEqual(c.output().trim().split('\n'), ['first 3', 'idle', 'done']);
+    try {
+      // Its own hold ends after 1 s; ioredis' reconnect timers must not hold it longer.
+      assert.equal(await exitsWithin(c, 5_000), 0, c.output());
+      assert.deepEqual(c.output().trim().split('\n'), ['first 3', 'idle', 'done']);
+    } finally {
+      await redis.start(); // only once stopped: start() on a running one would orphan it
+    }
   });
 
   it('Redis unreachable: the Future fails with QueueUnavailableError, and the process then exits by itself', async () => {
