@@ -8,9 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { CancelledError, Future, kernels, QueuePool } from '../lib/index';
+import { spawn } from 'node:child_process';
+
+import { CancelledError, Future, kernels, PoolShutdownError, QueuePool } from '../lib/index';
+import { loadBullMQ, loadIORedis } from '../lib/queue/load';
 import { sleep, until } from './helpers';
-import { fixtures, redisOrSkip, RedisProcess, startRedis, startWorker, stopWorkers, uniqueQueue, WorkerProcess } from './queue-helpers';
+import { fixtures, root, redisOrSkip, RedisProcess, startRedis, startWorker, stopWorkers, uniqueQueue, WorkerProcess } from './queue-helpers';
 
 const tasksModule = path.join(fixtures, 'queue-tasks.mjs');
 const FAST_STALL = ['--lock-duration', '1000', '--stalled-interval', '500'];
@@ -193,6 +196,98 @@ describe('QueuePool failure semantics (real processes)', function () {
       assert.equal(await qp.submit(kernels.isPrime, [11]), true);
     } finally {
       await qp.shutdown();
+    }
+  });
+
+  it('shutdown({ cancelFutures }) while a large addBulk is on its way: every Future settles once, no cancelled job is left to run', async () => {
+    const queue = uniqueQueue('bulk');
+    const qp = new QueuePool({ queue, connection: redis.url });
+    const { Queue } = loadBullMQ();
+    const inspect = new Queue(queue, { connection: { url: redis.url } });
+    assert.equal(await qp.workerCount(), 0); // connected; no worker yet
+    try {
+      // One tick: one addBulk of 5000 jobs; shutdown comes before Redis has answered.
+      const futures = Array.from({ length: 5000 }, (_, i) => qp.submit(kernels.isPrime, [i]));
+      const counts = countSettles(futures);
+      const closed = qp.shutdown({ cancelFutures: true });
+      assert.throws(() => qp.submit(kernels.noop, []), PoolShutdownError);
+      await closed;
+      assert.ok(futures.every((f) => f.cancelled()), 'no worker took any: all CANCELLED');
+      assert.ok(counts.every((c) => c === 1));
+      // Left in Redis: nothing a worker would run (removed, or refused by its cancel key).
+      const waiting = await inspect.getWaiting(0, -1);
+      const worker = await startWorker(redis.url, queue, ['--threads', '1']);
+      workers.push(worker);
+      await sleep(1000);
+      const counts2 = await inspect.getJobCounts('completed', 'waiting', 'active');
+      assert.equal(counts2.completed, 0, `no cancelled job ran (${waiting.length} were still waiting at shutdown)`);
+      assert.equal(counts2.waiting + counts2.active, 0);
+    } finally {
+      await inspect.close();
+    }
+  });
+
+  it('shutdown() in the middle of a large map: the iteration ends with an error, every chunk submitted settles', async () => {
+    const queue = uniqueQueue('bigmap');
+    workers.push(await startWorker(redis.url, queue, ['--threads', '1']));
+    const qp = new QueuePool({ queue, connection: redis.url });
+    const items = Array.from({ length: 100_000 }, (_, i) => i);
+    let seen = 0;
+    let closed: Promise<void> | undefined;
+    await assert.rejects(async () => {
+      for await (const r of qp.map(kernels.isPrime, items, { chunksize: 1 })) {
+        assert.equal(typeof r, 'boolean');
+        if (++seen === 10) closed = qp.shutdown({ cancelFutures: true });
+      }
+    }, (e: Error) => e instanceof CancelledError || e instanceof PoolShutdownError);
+    await closed;
+    const s = qp.stats();
+    assert.equal(s.inFlight, 0);
+    assert.equal(s.completed + s.cancelled + s.failed + s.timedOut, s.submitted, JSON.stringify({ ...s, queueWait: undefined, runTime: undefined }));
+    assert.ok(s.submitted < items.length, 'the map stopped submitting');
+  });
+
+  it('the client SIGKILLed with jobs in flight: the jobs still run once, their results expire from Redis after keepFinished', async () => {
+    const queue = uniqueQueue('client-kill');
+    const log = path.join(dir, 'runs.log');
+    workers.push(await startWorker(redis.url, queue, ['--module', tasksModule, '--concurrency', '4']));
+    const { Queue } = loadBullMQ();
+    const inspect = new Queue(queue, { connection: { url: redis.url } });
+    const IORedis = loadIORedis();
+    const raw = new IORedis(redis.url);
+    try {
+      const script = `
+        const { QueuePool } = require(${JSON.stringify(path.join(root, 'lib', 'index.ts'))});
+        const qp = new QueuePool({ queue: ${JSON.stringify(queue)}, connection: ${JSON.stringify(redis.url)}, keepFinished: 15 });
+        for (let i = 0; i < 20; i++) qp.submit('logged', [${JSON.stringify(log)}, 'job' + i, 300]);
+        setInterval(() => {}, 1000); // alive until killed`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+      await until(() => readLog(log).length > 0, 'jobs running', 20_000);
+      child.kill('SIGKILL');
+      assert.equal(await exited, 'SIGKILL');
+      // Nobody waits for them now; they run to the end, each once.
+      await until(() => readLog(log).filter((l) => l.what === 'end').length === 20, 'all 20 jobs finished', 30_000);
+      const ran = readLog(log).filter((l) => l.what === 'start').map((l) => l.tag);
+      assert.equal(new Set(ran).size, 20);
+      assert.equal(ran.length, 20, 'each ran once');
+      assert.equal((await inspect.getJobCounts('completed')).completed, 20, 'their results are in Redis');
+      // keepFinished (15 s: the 20 finish within it even on a loaded machine) later, BullMQ
+      // drops them by age when the next job finishes.
+      await sleep(15_500);
+      const qp = new QueuePool({ queue, connection: redis.url, keepFinished: 15 });
+      try {
+        assert.equal(await qp.submit('add', [1, 2]), 3);
+      } finally {
+        await qp.shutdown();
+      }
+      assert.ok((await inspect.getJobCounts('completed')).completed <= 1, 'only the last job is kept');
+      // The event stream is capped by BullMQ (maxLenEvents, 10000 by default): bounded.
+      assert.ok((await raw.xlen(`bull:${queue}:events`)) <= 10_000);
+      assert.deepEqual(await raw.keys(`bull:${queue}:corepool:*`), [], 'no cancel key was left');
+    } finally {
+      await inspect.close();
+      raw.disconnect();
     }
   });
 });

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 
 import { redisServerBinary, startRedis } from '../bench/harness/queue-processes';
+import type { RedisProcess } from '../bench/harness/queue-processes';
 
 export { freePort, startRedis, startWorker, stopWorkers } from '../bench/harness/queue-processes';
 export type { RedisProcess, WorkerProcess } from '../bench/harness/queue-processes';
@@ -13,6 +14,16 @@ export const root = path.resolve(__dirname, '..');
 export const fixtures = path.join(__dirname, 'fixtures');
 
 let shared: Promise<string | undefined> | undefined;
+let started: RedisProcess | undefined;
+
+// A root hook (this module is loaded with the spec files): the Redis started here is
+// stopped when the run ends, so that mocha's process ends by itself (it kept it alive).
+if (typeof after === 'function') {
+  after(async () => {
+    await started?.stop();
+    started = undefined;
+  });
+}
 
 /**
  * The Redis the tests use: COREPOOL_TEST_REDIS_URL (set by .ci/run), else one started
@@ -27,7 +38,8 @@ export function testRedisUrl(): Promise<string | undefined> {
       if (process.env.CI === 'true') throw new Error('CI=true but no Redis: set COREPOOL_TEST_REDIS_URL or install redis-server');
       return undefined;
     }
-    return (await startRedis()).url;
+    started = await startRedis();
+    return started.url;
   })();
   return shared;
 }

@@ -24,6 +24,7 @@ import {
   TaskGroup,
   TimeoutError,
   wait,
+  WorkerPool,
 } from '../lib/index';
 import { loadBullMQ } from '../lib/queue/load';
 import { addonPath, buildExample, linkCorepool } from './custom-kernel-build';
@@ -39,6 +40,8 @@ interface Tasks {
   fail(ctx: Ctx, message: string): never;
   badResult(): () => number;
   logged(ctx: Ctx, file: string, tag: string, ms: number): Promise<string>;
+  whereAmI(): number;
+  spinCheckpoint(ctx: Ctx, ms: number): number;
 }
 const tasksModule = path.join(fixtures, 'queue-tasks.mjs');
 
@@ -121,6 +124,23 @@ describe('QueuePool (real Redis, two worker processes)', function () {
     assert.equal(await qp.submit('add', ['a', 'b']), 'ab');
   });
 
+  it("module tasks run on the worker's WorkerPool: on a worker thread, stopped at ctx.checkpoint() by cancel and by a deadline", async () => {
+    assert.ok((await qp.submit(qp.task('whereAmI'), [])) > 0, 'a worker thread, not the main thread');
+    const f = qp.submit(qp.task('spinCheckpoint'), [30_000]);
+    const count = settleCount(f);
+    await until(() => f.state === 'RUNNING', 'the spin running on a worker', 10_000);
+    const t0 = performance.now();
+    assert.equal(f.cancel(), true);
+    await assert.rejects(f.result(), CancelledError);
+    assert.ok(performance.now() - t0 < 5000, 'stopped at its checkpoint, not after the 30 s spin');
+    const e = await qp.submit(qp.task('spinCheckpoint'), [30_000], { timeout: 300 }).exception();
+    assert.ok(e instanceof TimeoutError, String(e));
+    // The worker thread that was stopped twice serves the next task.
+    assert.equal(await qp.submit('add', [1, 2]), 3);
+    await sleep(100);
+    assert.equal(count(), 1);
+  });
+
   it('round-trips every supported value exactly through a worker', async () => {
     const value = [
       NaN, -0, Infinity, -Infinity, 5e-324, 2 ** 53 + 2, -(2n ** 100n), '', 'é😀\ud800', true, false, null, undefined,
@@ -149,14 +169,17 @@ describe('QueuePool (real Redis, two worker processes)', function () {
   it("reports a task's own error, a missing task and an unencodable result as RemoteTaskError", async () => {
     const e1 = (await qp.submit('fail', ['out of stock']).exception()) as RemoteTaskError;
     assert.ok(e1 instanceof RemoteTaskError);
-    assert.equal(e1.remoteName, 'InventoryError');
-    assert.match(e1.message, /task 'fail' \(job .*\) failed on a worker: InventoryError: out of stock/);
+    // A module task runs on the worker's WorkerPool, whose structured clone keeps an
+    // error's message but not a custom name (serve({ tasks }) in-process keeps it: below).
+    assert.equal(e1.remoteName, 'Error');
+    assert.match(e1.message, /task 'fail' \(job .*\) failed on a worker: Error: out of stock/);
     const e2 = (await qp.submit('notExported', []).exception()) as RemoteTaskError;
     assert.equal(e2.remoteName, 'TaskNotFound');
     assert.match(e2.message, /has no task 'notExported' \(it serves: .*echo/);
     const e3 = (await qp.submit('badResult', []).exception()) as RemoteTaskError;
-    assert.equal(e3.remoteName, 'BadResult');
-    assert.match(e3.message, /its result cannot travel/);
+    // WorkerPool refuses a result it cannot send back to the worker process's main thread.
+    assert.equal(e3.remoteName, 'TypeError');
+    assert.match(e3.message, /the task's result cannot be sent to the caller/);
   });
 
   it('serves only the tasks it was started with: names from Object.prototype and foreign jobs are refused', async () => {
@@ -374,22 +397,40 @@ describe('serve() as an API, in this process', function () {
       queue,
       connection: redis,
       pools: { native, io },
-      tasks: { greet: async (_ctx: unknown, who: string) => `hello ${who}`, notATask: 42 },
+      tasks: {
+        greet: async (_ctx: unknown, who: string) => `hello ${who}`,
+        notATask: 42,
+        fail: () => {
+          const e = new Error('out of stock');
+          e.name = 'InventoryError';
+          throw e;
+        },
+        badResult: () => () => 1,
+      },
       concurrency: 4,
     });
     const qp = new QueuePool({ queue, connection: redis });
     try {
       assert.equal(await qp.submit('greet', ['queue']), 'hello queue');
       assert.equal(await qp.submit(kernels.countPrimes, [0, 1000]), 168);
+      // In-process functions run on the IoPool: a task's own error keeps its name.
+      const e1 = (await qp.submit('fail', []).exception()) as RemoteTaskError;
+      assert.equal(e1.remoteName, 'InventoryError');
+      assert.match(e1.message, /task 'fail' \(job .*\) failed on a worker: InventoryError: out of stock/);
+      const e2 = (await qp.submit('badResult', []).exception()) as RemoteTaskError;
+      assert.equal(e2.remoteName, 'BadResult');
+      assert.match(e2.message, /its result cannot travel/);
       const s = server.stats();
-      assert.deepEqual(s.tasks, ['greet']);
+      assert.deepEqual(s.tasks, ['greet', 'fail', 'badResult']);
       assert.ok(s.kernels.includes('countPrimes'));
       assert.equal(s.connected, true);
       assert.equal(s.completed, 2);
+      assert.equal(s.failed, 2);
       assert.equal(s.concurrency, 4);
       assert.equal(s.pools.native.name, 'api-native');
       assert.equal(s.pools.native.completed, 1);
-      assert.equal(s.pools.io.completed, 1);
+      assert.equal(s.pools.io!.completed, 2); // greet, and badResult (which ran; its result could not travel)
+      assert.equal(s.pools.worker, undefined, 'no module: no WorkerPool');
     } finally {
       await qp.shutdown();
       await server.close();
@@ -400,10 +441,31 @@ describe('serve() as an API, in this process', function () {
     await io.shutdown();
   });
 
+  it('serve({ module }) runs the exports on a WorkerPool it owns; names are never served twice', async () => {
+    const queue = uniqueQueue('api-module');
+    const server = await serve({ queue, connection: redis, module: tasksModule, concurrency: 2 });
+    const qp = new QueuePool<Tasks>({ queue, connection: redis });
+    try {
+      assert.ok((await qp.submit(qp.task('whereAmI'), [])) > 0);
+      const s = server.stats();
+      assert.ok(s.tasks.includes('spinCheckpoint') && s.tasks.includes('echo'), s.tasks.join());
+      assert.equal(s.pools.worker!.completed, 2, 'the export scan and whereAmI'); // the scan is one shipped task
+      assert.equal(s.pools.io, undefined, 'no in-process tasks: no IoPool');
+    } finally {
+      await qp.shutdown();
+      await server.close();
+    }
+    await until(() => server.stats().pools.worker!.workers === 0, 'its own WorkerPool shut down at close (its threads ended)', 10_000);
+    await assert.rejects(serve({ queue, connection: redis, module: tasksModule, tasks: { echo: () => 1 } }), /task 'echo' is both a function of serve\(\{ tasks \}\) and an export of the task module/);
+    await assert.rejects(serve({ queue, connection: redis, module: path.join(fixtures, 'no-such-module.mjs') }), /no-such-module/);
+  });
+
   it('checks its options before connecting', async () => {
     const bad: [unknown, RegExp][] = [
       [undefined, /options \{ queue, connection \} are required/],
       [{ queue: 'q', connection: redis, pools: { native: {} } }, /pools.native must be a NativePool/],
+      [{ queue: 'q', connection: redis, pools: { worker: {} } }, /pools.worker must be a WorkerPool/],
+      [{ queue: 'q', connection: redis, module: tasksModule, pools: { worker: new WorkerPool({ module: tasksModule, minWorkers: 0 }) } }, /either module or pools.worker/],
       [{ queue: 'q', connection: redis, kernels: [{ x: 1 }] }, /kernels\[0\] holds number 1, not a Kernel/],
       [{ queue: 'q', connection: redis, tasks: 5 }, /tasks must be an object of functions/],
       [{ queue: 'q', connection: redis, concurrency: 0 }, /concurrency must be >= 1/],

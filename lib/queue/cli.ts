@@ -2,7 +2,6 @@
 // then stops taking jobs, lets the running ones finish within --grace ms (the rest go
 // back to the queue for another worker) and exits 0.
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { loadKernels } from '../native/custom-kernels';
@@ -15,16 +14,14 @@ export const WORKER_USAGE = `usage: corepool worker --redis URL --queue NAME [--
 
   --redis      redis://[user:password@]host:port[/db], rediss:// for TLS
   --queue      the queue's name (the same as the clients' QueuePool({ queue }))
-  --module     a module whose exported functions are tasks, called as fn(ctx, ...args)
+  --module     a module whose exported functions are tasks, called as fn(ctx, ...args) on a
+               WorkerPool of --threads worker threads (ctx.checkpoint(), ctx.signal)
   --kernels    a kernel addon built against corepool.h (or a module exporting corepoolKernels);
                built-in kernels are always served
   --concurrency  jobs taken at once (default: --threads)
-  --threads    native pool threads (default: the machine's cores)
+  --threads    threads of the native pool and of the module's WorkerPool (default: the cores)
   --grace      ms running jobs get to finish on SIGTERM before they are handed back (default 30000)
   --stats-interval  print stats() as one JSON line on stderr every ms`;
-
-// A real dynamic import (ESM or CJS task modules), which tsc would turn into require().
-const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
 
 function number(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -59,13 +56,6 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     console.error(`corepool worker: --redis and --queue are required\n${WORKER_USAGE}`);
     return 1;
   }
-  let tasks: Record<string, unknown> | undefined;
-  if (values.module !== undefined) {
-    const mod = await importModule(pathToFileURL(path.resolve(values.module)).href);
-    // A CommonJS module imported as ESM has its exports under `default` too.
-    const named = Object.keys(mod).filter((k) => k !== 'default' && typeof mod[k] === 'function');
-    tasks = named.length > 0 ? mod : (mod.default as Record<string, unknown>);
-  }
   const kernelSets = (values.kernels ?? []).map((file) => loadKernels(require(path.resolve(file))));
   const threads = number(values.threads, '--threads');
   const native = new NativePool({ name: `worker-${values.queue}`, ...(threads !== undefined ? { maxWorkers: threads } : {}) });
@@ -74,7 +64,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     connection: values.redis,
     pools: { native },
     kernels: kernelSets,
-    tasks,
+    module: values.module === undefined ? undefined : path.resolve(values.module),
     concurrency: number(values.concurrency, '--concurrency'),
     lockDuration: number(values['lock-duration'], '--lock-duration'),
     stalledInterval: number(values['stalled-interval'], '--stalled-interval'),
@@ -91,7 +81,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
       ? undefined
       : setInterval(() => {
           const { pools, ...rest } = server.stats();
-          console.error(JSON.stringify({ ...rest, native: { active: pools.native.active, queued: pools.native.queued }, io: { active: pools.io.active } }));
+          console.error(JSON.stringify({ ...rest, native: { active: pools.native.active, queued: pools.native.queued }, worker: pools.worker && { active: pools.worker.active, queued: pools.worker.queued, workers: pools.worker.workers } }));
         }, statsEvery);
   const grace = number(values.grace, '--grace') ?? 30_000;
   await new Promise<void>((resolve) => {

@@ -1,41 +1,31 @@
 // serve(): the worker side of QueuePool. A BullMQ Worker takes jobs from the queue and
-// runs each on this machine's pool that fits it: a native kernel on a NativePool, a
-// task function on an IoPool. It runs only what it was started with: a job names its
-// task, and the name is looked up in this process's own table (never a path or code
-// from the job). Cancels arrive on the queue's pub/sub channel and abort the task's
-// signal, which reaches the native checkpoint; a deadline is handed to the local pool,
-// whose deadline thread enforces it.
+// runs each on this machine's pool that fits it (task-table.ts says which: kernels on a
+// NativePool, a task module's exports on a WorkerPool, in-process functions on an
+// IoPool). It runs only what it was started with: a job names its task, and the name is
+// looked up in this process's own table (never a path or code from the job). Cancels
+// arrive on the queue's pub/sub channel and abort the task's signal, which reaches the
+// task's checkpoint; a deadline is handed to the local pool, which enforces it.
 import * as os from 'node:os';
-import type { Job, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-import { CancelledError, KernelError, TimeoutError } from '../core/errors';
 import { checkCount, checkOptions, checkTimeout, describe } from '../core/validate';
-import { IoPool, IoPoolStats, IoTask } from '../io/pool';
-import { Kernel } from '../native/kernel';
-import { kernels as builtins } from '../native/kernels';
+import { IoPool, IoPoolStats } from '../io/pool';
 import { NativePool, PoolStats } from '../native/pool';
+import { WorkerPool, WorkerPoolStats } from '../worker/pool';
 import { loadBullMQ, loadIORedis } from './load';
-import { decode, encode } from './codec';
-import { validateArgs } from './pool';
-import {
-  cancelChannel,
-  cancelKey,
-  checkJobData,
-  checkQueueName,
-  connectionOptions,
-  failureReason,
-  JobData,
-  QueueConnection,
-} from './protocol';
-
-type AnyKernel = Kernel<readonly unknown[], unknown>;
-type AnyTask = IoTask<never[], unknown>;
+import { cancelChannel, cancelKey, checkQueueName, connectionOptions, QueueConnection } from './protocol';
+import { JobControl, JobCounters, runJob } from './run-job';
+import { exportNames, TaskTable } from './task-table';
+import type { AnyKernel } from './tasks';
 
 export interface ServePools {
   /** Runs kernels. Default: a NativePool of os.availableParallelism() threads, owned by the server. */
   native?: NativePool;
-  /** Runs task functions. Default: an IoPool, owned by the server. */
+  /** Runs the exports of its task module (WorkerPool({ module })). Default: one made for
+   * serve({ module }), owned by the server. */
+  worker?: WorkerPool;
+  /** Runs the in-process functions of serve({ tasks }). Default: an IoPool, owned by the server. */
   io?: IoPool;
 }
 
@@ -44,12 +34,15 @@ export interface ServeOptions {
   connection: QueueConnection;
   /** BullMQ's key prefix. Default 'bull'. */
   prefix?: string;
+  /** A task module (path or URL): its function exports are the tasks, called as
+   * `fn(ctx, ...args)` on a WorkerPool (ctx.checkpoint(), ctx.signal). Or pass pools.worker. */
+  module?: string | URL;
   /** The local pools jobs run on. Pools passed in are not shut down by close(). */
   pools?: ServePools;
   /** Kernel sets (what loadKernels returns) served besides the built-in kernels. */
   kernels?: readonly Readonly<Record<string, AnyKernel>>[];
-  /** Task functions by name, e.g. a module's exports: each is called as IoPool calls
-   * its tasks, `fn(ctx, ...args)`, and its name is what clients submit. */
+  /** Functions run in this process on the IoPool, by name, called `fn(ctx, ...args)` with
+   * ctx.signal: for async, I/O-bound tasks that use this process's own clients. */
   tasks?: Readonly<Record<string, unknown>>;
   /** Jobs taken at once. Default: the native pool's worker count. */
   concurrency?: number;
@@ -63,22 +56,17 @@ export interface ServeOptions {
   name?: string;
 }
 
-export interface QueueServerStats {
+export interface QueueServerStats extends JobCounters {
   queue: string;
   name: string;
   concurrency: number;
   /** Connected to Redis now. */
   connected: boolean;
   active: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  timedOut: number;
-  /** Jobs given back to the queue at close (grace passed). */
-  handedBack: number;
   kernels: string[];
+  /** The task module's exports and the in-process functions. */
   tasks: string[];
-  pools: { native: PoolStats; io: IoPoolStats };
+  pools: { native: PoolStats; worker: WorkerPoolStats | undefined; io: IoPoolStats | undefined };
 }
 
 export interface CloseOptions {
@@ -93,25 +81,18 @@ export interface QueueServer {
   close(options?: CloseOptions): Promise<void>;
 }
 
-interface Running {
-  controller: AbortController;
-  handBack: boolean;
-}
+const SERVE_KEYS = ['queue', 'connection', 'prefix', 'module', 'pools', 'kernels', 'tasks', 'concurrency', 'lockDuration', 'stalledInterval', 'maxStalledCount', 'name'];
 
 /** Starts serving `queue`; resolves once connected and subscribed to cancels. */
 export async function serve(options: ServeOptions): Promise<QueueServer> {
-  checkOptions(
-    options,
-    ['queue', 'connection', 'prefix', 'pools', 'kernels', 'tasks', 'concurrency', 'lockDuration', 'stalledInterval', 'maxStalledCount', 'name'],
-    'serve',
-  );
+  checkOptions(options, SERVE_KEYS, 'serve');
   if (options === undefined) throw new TypeError('serve: options { queue, connection } are required');
   // Before any pool is made: without the optional packages nothing is left running.
   loadBullMQ();
   loadIORedis();
   const server = new Server(options);
   try {
-    await server.start();
+    await server.start(options);
   } catch (error) {
     await server.close().catch(() => undefined);
     throw error;
@@ -124,58 +105,57 @@ class Server implements QueueServer {
   readonly #prefix: string;
   readonly #connection: Record<string, unknown>;
   readonly #native: NativePool;
-  readonly #io: IoPool;
-  readonly #owned: (NativePool | IoPool)[] = [];
-  readonly #kernels = new Map<string, AnyKernel>();
-  readonly #tasks = new Map<string, AnyTask>();
+  readonly #worker: WorkerPool | undefined;
+  readonly #io: IoPool | undefined;
+  readonly #owned: (NativePool | WorkerPool | IoPool)[] = [];
+  readonly #table = new TaskTable();
   readonly #concurrency: number;
   readonly #name: string;
-  readonly #workerOptions: Record<string, number>;
-  readonly #running = new Map<string, Running>();
-  #worker: Worker | undefined;
+  readonly #workerOptions: Record<string, number> = {};
+  readonly #running = new Map<string, JobControl>();
+  #bullWorker: Worker | undefined;
   #subscriber: Redis | undefined;
   #control: Redis | undefined;
   #closing: Promise<void> | undefined;
-  #counters = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, handedBack: 0 };
+  readonly #counters: JobCounters = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, handedBack: 0 };
 
   constructor(options: ServeOptions) {
     this.#queue = checkQueueName(options.queue, 'serve');
     this.#connection = connectionOptions(options.connection, 'serve');
     this.#prefix = options.prefix ?? 'bull';
     if (typeof this.#prefix !== 'string' || this.#prefix === '') throw new TypeError(`serve: prefix must be a non-empty string, got ${describe(this.#prefix)}`);
-    const pools = checkOptions(options.pools, ['native', 'io'], 'serve: pools') ?? {};
+    const pools = checkOptions(options.pools, ['native', 'worker', 'io'], 'serve: pools') ?? {};
     if (pools.native !== undefined && !(pools.native instanceof NativePool)) throw new TypeError(`serve: pools.native must be a NativePool, got ${describe(pools.native)}`);
+    if (pools.worker !== undefined && !(pools.worker instanceof WorkerPool)) throw new TypeError(`serve: pools.worker must be a WorkerPool, got ${describe(pools.worker)}`);
     if (pools.io !== undefined && !(pools.io instanceof IoPool)) throw new TypeError(`serve: pools.io must be an IoPool, got ${describe(pools.io)}`);
-    for (const k of Object.values(builtins)) this.#kernels.set(k.name, k as AnyKernel);
-    for (const [i, set] of (options.kernels ?? []).entries()) {
-      if (typeof set !== 'object' || set === null) throw new TypeError(`serve: kernels[${i}] must be a kernel set (what loadKernels returns), got ${describe(set)}`);
-      for (const k of Object.values(set)) {
-        if (!(k instanceof Kernel)) throw new TypeError(`serve: kernels[${i}] holds ${describe(k)}, not a Kernel`);
-        this.#kernels.set(k.name, k as AnyKernel);
-      }
-    }
-    if (options.tasks !== undefined) {
-      if (typeof options.tasks !== 'object' || options.tasks === null) throw new TypeError(`serve: tasks must be an object of functions (a module's exports), got ${describe(options.tasks)}`);
-      for (const [name, fn] of Object.entries(options.tasks)) if (typeof fn === 'function') this.#tasks.set(name, fn as AnyTask);
+    if (pools.worker !== undefined && options.module !== undefined) throw new TypeError('serve: pass either module or pools.worker (whose module is served), not both');
+    if (options.tasks !== undefined && (typeof options.tasks !== 'object' || options.tasks === null)) {
+      throw new TypeError(`serve: tasks must be an object of functions (a module's exports), got ${describe(options.tasks)}`);
     }
     this.#native = pools.native ?? this.#own(new NativePool({ name: `queue-${this.#queue}` }));
-    this.#io = pools.io ?? this.#own(new IoPool({ name: `queue-${this.#queue}` }));
+    this.#table.addKernels(this.#native, options.kernels ?? []);
     this.#concurrency = checkCount(options.concurrency, 'serve: concurrency', 1, this.#native.maxWorkers);
     if (this.#concurrency === Infinity) throw new RangeError('serve: concurrency must be finite');
-    this.#name = options.name ?? `corepool-worker@${os.hostname()}:${process.pid}`;
-    this.#workerOptions = {};
     for (const key of ['lockDuration', 'stalledInterval', 'maxStalledCount'] as const) {
       const v = key === 'maxStalledCount' ? checkCount(options[key], `serve: ${key}`, 0, -1) : (checkTimeout(options[key], `serve: ${key}`) ?? -1);
       if (v !== -1) this.#workerOptions[key] = v;
     }
+    this.#name = options.name ?? `corepool-worker@${os.hostname()}:${process.pid}`;
+    // The other pools only when there is something for them to run.
+    this.#worker = pools.worker ?? (options.module !== undefined ? this.#own(new WorkerPool({ module: options.module, maxWorkers: this.#native.maxWorkers, name: `queue-${this.#queue}` })) : undefined);
+    this.#io = options.tasks === undefined ? pools.io : (pools.io ?? this.#own(new IoPool({ name: `queue-${this.#queue}` })));
   }
 
-  #own<P extends NativePool | IoPool>(pool: P): P {
+  #own<P extends NativePool | WorkerPool | IoPool>(pool: P): P {
     this.#owned.push(pool);
     return pool;
   }
 
-  async start(): Promise<void> {
+  async start(options: ServeOptions): Promise<void> {
+    // The module loads in a worker before anything connects: a module that fails to load
+    // fails serve() with its own error.
+    if (this.#worker !== undefined) this.#table.addExports(this.#worker, await exportNames(this.#worker));
+    if (options.tasks !== undefined) this.#table.addFunctions(this.#io!, options.tasks);
     const { Worker } = loadBullMQ();
     const IORedis = loadIORedis();
     const ignore = (): void => undefined; // ioredis reconnects by itself; errors are transient
@@ -191,7 +171,19 @@ class Server implements QueueServer {
       if (readies++ > 0) void this.#recheckCancels();
     });
     await subscriber.subscribe(cancelChannel(this.#prefix, this.#queue));
-    const worker = new Worker(this.#queue, (job, token, signal) => this.#process(job, token, signal), {
+    const run = {
+      table: this.#table,
+      counters: this.#counters,
+      workerName: this.#name,
+      begin: (jobId: string): JobControl => {
+        const control: JobControl = { controller: new AbortController(), handBack: false };
+        this.#running.set(jobId, control);
+        return control;
+      },
+      cancelledBefore: async (jobId: string) => (await this.#control!.exists(cancelKey(this.#prefix, this.#queue, jobId))) === 1,
+      end: (jobId: string) => this.#running.delete(jobId),
+    };
+    const worker = new Worker(this.#queue, (job, token, signal) => runJob(run, job, token, signal), {
       connection: { ...this.#connection },
       prefix: this.#prefix,
       concurrency: this.#concurrency,
@@ -199,7 +191,7 @@ class Server implements QueueServer {
       ...this.#workerOptions,
     });
     worker.on('error', ignore);
-    this.#worker = worker;
+    this.#bullWorker = worker;
     await worker.waitUntilReady();
   }
 
@@ -211,9 +203,9 @@ class Server implements QueueServer {
       connected: this.#control?.status === 'ready' && this.#subscriber?.status === 'ready',
       active: this.#running.size,
       ...this.#counters,
-      kernels: [...this.#kernels.keys()],
-      tasks: [...this.#tasks.keys()],
-      pools: { native: this.#native.stats(), io: this.#io.stats() },
+      kernels: this.#table.kernelNames(),
+      tasks: this.#table.taskNames(),
+      pools: { native: this.#native.stats(), worker: this.#worker?.stats(), io: this.#io?.stats() },
     };
   }
 
@@ -221,7 +213,7 @@ class Server implements QueueServer {
     checkOptions(options, ['grace'], 'close');
     const grace = checkTimeout(options?.grace, 'close: options.grace') ?? Infinity;
     this.#closing ??= (async () => {
-      const closed = this.#worker?.close() ?? Promise.resolve();
+      const closed = this.#bullWorker?.close() ?? Promise.resolve();
       let timer: NodeJS.Timeout | undefined;
       if (grace !== Infinity) {
         timer = setTimeout(() => {
@@ -249,89 +241,6 @@ class Server implements QueueServer {
       });
     } catch {
       // Redis away again: the next 'ready' checks again.
-    }
-  }
-
-  async #process(job: Job, token: string | undefined, bullSignal: AbortSignal | undefined): Promise<unknown> {
-    const { UnrecoverableError, WaitingError } = loadBullMQ();
-    const fail = (kind: string, message: string): Error => new UnrecoverableError(failureReason(kind, message));
-    let data: JobData;
-    try {
-      data = checkJobData(job.data);
-    } catch (error) {
-      this.#counters.failed++;
-      throw fail('BadJob', (error as Error).message);
-    }
-    const kernel: AnyKernel | undefined = data.k === 'k' ? this.#kernels.get(data.t) : undefined;
-    const task = data.k === 'f' ? this.#tasks.get(data.t) : undefined;
-    if (kernel === undefined && task === undefined) {
-      this.#counters.failed++;
-      const known = data.k === 'k' ? [...this.#kernels.keys()] : [...this.#tasks.keys()];
-      throw fail('TaskNotFound', `worker '${this.#name}' has no ${data.k === 'k' ? 'kernel' : 'task'} '${data.t}' (it serves: ${known.join(', ') || 'none'})`);
-    }
-    const jobId = job.id!;
-    const running: Running = { controller: new AbortController(), handBack: false };
-    // Registered before the cancel key is read: a cancel published meanwhile still lands.
-    this.#running.set(jobId, running);
-    const { signal } = running.controller;
-    bullSignal?.addEventListener('abort', () => running.controller.abort(), { once: true });
-    try {
-      if ((await this.#control!.exists(cancelKey(this.#prefix, this.#queue, jobId))) === 1) running.controller.abort();
-      if (signal.aborted && !running.handBack) throw new CancelledError(`task '${data.t}' was cancelled before it started`);
-      let timeout: number | undefined;
-      if (data.d !== undefined) {
-        timeout = data.d - Date.now();
-        if (timeout <= 0) throw new TimeoutError(`task '${data.t}' passed its deadline before a worker started it`);
-      }
-      const runTimeout = data.r;
-      let result: unknown;
-      if (data.a !== undefined) {
-        const args = decode(data.a, 'args') as unknown[];
-        if (kernel !== undefined) {
-          validateArgs(kernel, args);
-          result = await this.#native.submit(kernel, args, { timeout, runTimeout, signal });
-        } else {
-          result = await this.#io.submit(task!, args as never[], { timeout, runTimeout, signal });
-        }
-      } else {
-        const items = decode(data.m, 'items') as unknown[];
-        const out: unknown[] = [];
-        const mapOptions = { chunksize: Math.max(1, items.length), timeout, signal };
-        const results = kernel !== undefined ? this.#native.map(kernel, items, mapOptions) : this.#io.map(task! as IoTask<[unknown], unknown>, items, mapOptions);
-        for await (const r of results) out.push(r);
-        result = out;
-      }
-      this.#counters.completed++;
-      try {
-        return encode(result, `task '${data.t}': its result`);
-      } catch (error) {
-        this.#counters.completed--;
-        throw fail('BadResult', (error as Error).message);
-      }
-    } catch (error) {
-      if (running.handBack && token !== undefined) {
-        // Closing past its grace: the job goes back to the queue for another worker.
-        this.#counters.handedBack++;
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      if (error instanceof UnrecoverableError) throw error;
-      if (error instanceof CancelledError) {
-        this.#counters.cancelled++;
-        throw fail('CancelledError', `task '${data.t}' was cancelled`);
-      }
-      if (error instanceof TimeoutError) {
-        this.#counters.timedOut++;
-        throw fail('TimeoutError', `task '${data.t}' passed its deadline`);
-      }
-      this.#counters.failed++;
-      if (error instanceof KernelError) throw fail('KernelError', error.message);
-      if (error instanceof TypeError || error instanceof RangeError) throw fail(error.name, error.message);
-      // A task's own error: a plain failure (BullMQ attempts apply; QueuePool submits attempts: 1).
-      const e = error as Error;
-      throw new Error(failureReason(typeof e?.name === 'string' ? e.name.replace(/\W/g, '') || 'Error' : 'Error', e?.message ?? String(error)));
-    } finally {
-      this.#running.delete(jobId);
     }
   }
 }
