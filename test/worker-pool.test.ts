@@ -133,6 +133,17 @@ describe('WorkerPool', function () {
     assert.throws(() => pool.submit(pool.task('add'), [() => 1, 2] as never), /task 'add': argument 0 is a function/);
     await pool.submit(pool.task('add'), [1, 1]); // the first worker has reported its exports
     assert.throws(() => pool.task('nope' as never), /has no function export 'nope'.*add/);
+    // Before any worker has reported its exports, a name is checked in the worker: names that
+    // an object's prototype has ('constructor', 'toString') are not tasks.
+    const fresh = new WorkerPool<Tasks>({ module: TASKS, maxWorkers: 1 });
+    try {
+      const submitted = ['constructor', 'toString', '__proto__', 'hasOwnProperty'].map((name) => [name, fresh.submit(fresh.task(name as never), [])] as const);
+      for (const [name, future] of submitted) {
+        await assert.rejects(future.result(), (e: Error) => e instanceof TypeError && e.message.includes(`no function export '${name}'`), name);
+      }
+    } finally {
+      await fresh.shutdown();
+    }
     const bad = pool.submit(pool.task('add'), [{ f: () => 1 }, 1] as never);
     await assert.rejects(bad.result(), /task 'add': argument 0 cannot be sent to a worker/);
     const outer = 41;

@@ -15,7 +15,9 @@ export interface Resolved {
   name: string;
 }
 
-let taskExports: Record<string, TaskFn> = {};
+// A Map, not an object: a task name such as 'constructor' or 'toString' must not find
+// Object.prototype's functions.
+let taskExports = new Map<string, TaskFn>();
 const shipped = new Map<number, TaskFn | Error>();
 const resolved = new Map<unknown, Resolved>();
 
@@ -38,9 +40,9 @@ function lookUp(key: unknown): Resolved | Error {
   let name = key as string;
   const chunk = name.startsWith(CHUNK_PREFIX);
   if (chunk) name = name.slice(CHUNK_PREFIX.length);
-  const fn = taskExports[name];
+  const fn = taskExports.get(name);
   if (typeof fn !== 'function') {
-    return new TypeError(`the task module has no function export '${name}' (it exports: ${Object.keys(taskExports).join(', ') || 'nothing'})`);
+    return new TypeError(`the task module has no function export '${name}' (it exports: ${[...taskExports.keys()].join(', ') || 'nothing'})`);
   }
   return { fn, chunk, name };
 }
@@ -93,15 +95,15 @@ export async function loadTaskModule(module: string): Promise<string[]> {
   // everything else, ESM or CommonJS, through import().
   const typescript = /\.[mc]?ts$/.test(module) && '.ts' in require.extensions;
   const mod = typescript ? wrapRequired(require(fileURLToPath(module))) : await importModule(module);
-  const found: Record<string, TaskFn> = {};
+  const found = new Map<string, TaskFn>();
   // A CommonJS module's exports arrive as `default` (and, when Node can tell, also by name).
   const cjs = mod.default;
   if (cjs !== null && typeof cjs === 'object') {
-    for (const [name, value] of Object.entries(cjs)) if (typeof value === 'function') found[name] = value as TaskFn;
+    for (const [name, value] of Object.entries(cjs)) if (typeof value === 'function') found.set(name, value as TaskFn);
   }
-  for (const [name, value] of Object.entries(mod)) if (typeof value === 'function') found[name] = value as TaskFn;
+  for (const [name, value] of Object.entries(mod)) if (typeof value === 'function') found.set(name, value as TaskFn);
   taskExports = found;
-  return Object.keys(found);
+  return [...found.keys()];
 }
 
 // A real import(): tsc's CommonJS output turns `import(x)` into require(x), which cannot
