@@ -123,3 +123,14 @@ export function checkQueueName(queue: unknown, what: string): string {
   if (queue.includes(':')) throw new TypeError(`${what}: queue must not contain ':' (BullMQ's key separator), got ${describe(queue)}`);
   return queue;
 }
+
+/** What a server counts of the jobs it ran (part of its stats()). Here, not in run-job.ts,
+ * because the public .d.ts must not reach a file that imports bullmq's types (an optional
+ * dependency a user may not have installed). */
+export interface JobCounters {
+  completed: number;
+  failed: number;
+  cancelled: number;
+  timedOut: number;
+  handedBack: number;
+}

@@ -7,16 +7,8 @@ import type { Job } from 'bullmq';
 import { CancelledError, KernelError, TimeoutError } from '../core/errors';
 import { decode, encode } from './codec';
 import { loadBullMQ } from './load';
-import { checkJobData, failureReason, JobData } from './protocol';
+import { checkJobData, failureReason, JobCounters, JobData } from './protocol';
 import type { TaskTable } from './task-table';
-
-export interface JobCounters {
-  completed: number;
-  failed: number;
-  cancelled: number;
-  timedOut: number;
-  handedBack: number;
-}
 
 /** How the server lets a job run: its signal, whether it is being handed back. */
 export interface JobControl {

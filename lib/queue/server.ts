@@ -15,7 +15,8 @@ import { NativePool, PoolStats } from '../native/pool';
 import { WorkerPool, WorkerPoolStats } from '../worker/pool';
 import { loadBullMQ, loadIORedis } from './load';
 import { cancelChannel, cancelKey, checkQueueName, connectionOptions, QueueConnection } from './protocol';
-import { JobControl, JobCounters, runJob } from './run-job';
+import type { JobCounters } from './protocol';
+import { JobControl, runJob } from './run-job';
 import { exportNames, TaskTable } from './task-table';
 import type { AnyKernel } from './tasks';
 
