@@ -65,21 +65,21 @@ class Reaction<T, R1, R2> {
       else derived._setException(error);
       return;
     }
-    let outcome: unknown;
+    // Everything the user's code can throw (the callback, a thenable's `then` getter or
+    // `then` itself) rejects the derived Future: it runs while a pool settles a batch.
     try {
-      outcome = error === undefined ? (handler as (value: T) => unknown)(source._peekValue() as T) : (handler as (reason: unknown) => unknown)(error);
-    } catch (thrown) {
-      derived._setException(asError(thrown));
-      return;
-    }
-    if (outcome !== null && (typeof outcome === 'object' || typeof outcome === 'function') && typeof (outcome as PromiseLike<unknown>).then === 'function') {
-      // A thenable result: adopted, as a Promise would.
-      (outcome as PromiseLike<R1 | R2>).then(
+      const outcome = error === undefined ? (handler as (value: T) => unknown)(source._peekValue() as T) : (handler as (reason: unknown) => unknown)(error);
+      if (outcome === derived) throw new TypeError(`then() of task '${derived.task}': a callback returned the Future that then() returned (a chaining cycle)`);
+      const then = outcome !== null && (typeof outcome === 'object' || typeof outcome === 'function') ? (outcome as PromiseLike<unknown>).then : undefined;
+      if (typeof then !== 'function') return derived._setResult(outcome as R1 | R2);
+      // A thenable result: adopted, as a Promise would, once (later calls are ignored).
+      (then as PromiseLike<R1 | R2>['then']).call(
+        outcome,
         (value) => derived._setResult(value),
         (reason: unknown) => derived._setException(asError(reason)),
       );
-    } else {
-      derived._setResult(outcome as R1 | R2);
+    } catch (thrown) {
+      derived._setException(asError(thrown));
     }
   }
 }
@@ -229,7 +229,8 @@ export class Future<T> implements PromiseLike<T> {
   toString(): string {
     let outcome = '';
     if (this._state === 'FINISHED') {
-      outcome = this._error === undefined ? ` returned ${shortValue(this._value)}` : ` raised ${this._error.name}: ${this._error.message}`;
+      const error = this._error;
+      outcome = error === undefined ? ` returned ${safely(() => shortValue(this._value), 'an object')}` : ` raised ${safely(() => `${error.name}: ${error.message}`, 'an Error that cannot be printed')}`;
     }
     return `<Future task=${this.task} state=${this.state}${outcome}>`;
   }
@@ -340,7 +341,7 @@ export class Future<T> implements PromiseLike<T> {
     this._error = error;
     if (!this._observed) {
       this._watched = true;
-      unretrieved.register(this, { task: this.task, message: error.message }, this);
+      unretrieved.register(this, { task: this.task, message: safely(() => String(error.message), '(its message cannot be read)') }, this);
     }
     this._finish();
   }
@@ -368,8 +369,7 @@ export class Future<T> implements PromiseLike<T> {
     const callbacks = this._callbacks;
     if (callbacks === undefined) return;
     this._callbacks = undefined;
-    if (!Array.isArray(callbacks)) settle(callbacks, this);
-    else for (const waiter of callbacks) settle(waiter, this);
+    settleWaiters(callbacks, this);
   }
 
   private _retrieved(): void {
@@ -400,6 +400,29 @@ export function cancelledError(task: string, cause: unknown): CancelledError {
   return new CancelledError(`task '${task}' was cancelled${why}`, { cause });
 }
 
+// Waiters of Futures settled while other waiters run (each link of a then() chain settles
+// the next; a callback may cancel another Future): queued as (waiter, future) pairs and run
+// by the outermost settleWaiters in a loop, so a chain of any length never grows the stack.
+const deferred: unknown[] = [];
+let settling = false;
+
+function settleWaiters<T>(callbacks: Waiter | Waiter[], future: Future<T>): void {
+  if (settling) {
+    if (Array.isArray(callbacks)) for (const waiter of callbacks) deferred.push(waiter, future);
+    else deferred.push(callbacks, future);
+    return;
+  }
+  settling = true;
+  try {
+    if (Array.isArray(callbacks)) for (const waiter of callbacks) settle(waiter, future);
+    else settle(callbacks, future);
+    for (let i = 0; i < deferred.length; i += 2) settle(deferred[i] as Waiter, deferred[i + 1] as Future<unknown>);
+  } finally {
+    deferred.length = 0;
+    settling = false;
+  }
+}
+
 function settle<T>(waiter: Waiter, future: Future<T>): void {
   if (waiter instanceof Reaction) (waiter as unknown as Reaction<T, unknown, unknown>).run(future);
   else if (waiter instanceof PromiseWaiter) {
@@ -419,7 +442,27 @@ function shortValue(value: unknown): string {
 }
 
 function asError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(String(reason), { cause: reason });
+  try {
+    if (reason instanceof Error) return reason;
+  } catch {
+    // a revoked Proxy: not an Error we can use
+  }
+  let text: string;
+  try {
+    text = String(reason);
+  } catch {
+    text = 'a non-Error value that cannot be converted to a string';
+  }
+  return new Error(text, { cause: reason });
+}
+
+/** Reads a property of an error or a value for a message; a throwing getter or Proxy trap gives `fallback`. */
+function safely<V>(read: () => V, fallback: V): V {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
 }
 
 function invoke<T>(fn: DoneCallback<T>, future: Future<T>): void {
