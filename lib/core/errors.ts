@@ -1,4 +1,5 @@
 // Errors a user can act on: each names what failed and why.
+import { describe } from './validate';
 
 /** Base class of every error corepool raises on purpose. */
 export class CorepoolError extends Error {
@@ -87,4 +88,18 @@ export class RemoteTaskError extends CorepoolError {
  * restart without persistence). Whether it ran is unknown. */
 export class JobLostError extends CorepoolError {
   override name = 'JobLostError';
+}
+
+/** What a task threw, as an Error: an Error as it is, anything else (a string, a revoked
+ * Proxy, a null-prototype object) wrapped with the value kept as `cause`. Every pool uses it,
+ * and Future.then() for what its callbacks throw (`thrower` says who threw). */
+export function errorFromThrown(thrown: unknown, task: string, thrower = `task '${task}'`): Error {
+  let isError = false;
+  try {
+    isError = thrown instanceof Error;
+  } catch {
+    // a revoked Proxy: instanceof cannot even look at it
+  }
+  if (isError) return thrown as Error;
+  return new Error(`${thrower} threw a non-Error value: ${describe(thrown)}`, { cause: thrown });
 }

@@ -6,7 +6,7 @@
 
 import { inspect } from 'node:util';
 
-import { CancelledError, TimeoutError } from './errors';
+import { CancelledError, errorFromThrown, TimeoutError } from './errors';
 import { FutureHandle } from './future-handle';
 import { clearLongTimeout, setLongTimeout } from './timers';
 import { checkOptions, checkTimeout, describe } from './validate';
@@ -76,10 +76,10 @@ class Reaction<T, R1, R2> {
       (then as PromiseLike<R1 | R2>['then']).call(
         outcome,
         (value) => derived._setResult(value),
-        (reason: unknown) => derived._setException(asError(reason)),
+        (reason: unknown) => derived._setException(errorFromThrown(reason, derived.task, `a thenable returned by then() of task '${derived.task}'`)),
       );
     } catch (thrown) {
-      derived._setException(asError(thrown));
+      derived._setException(errorFromThrown(thrown, derived.task, `a then() callback of task '${derived.task}'`));
     }
   }
 }
@@ -418,8 +418,8 @@ function settleWaiters<T>(callbacks: Waiter | Waiter[], future: Future<T>): void
     else settle(callbacks, future);
     for (let i = 0; i < deferred.length; i += 2) settle(deferred[i] as Waiter, deferred[i + 1] as Future<unknown>);
   } finally {
-    deferred.length = 0;
     settling = false;
+    if (deferred.length !== 0) deferred.length = 0;
   }
 }
 
@@ -439,21 +439,6 @@ function shortValue(value: unknown): string {
   if (typeof value !== 'object' && typeof value !== 'function') return `${typeof value} ${String(value)}`;
   const length = (value as { length?: unknown }).length;
   return `${describe(value)}${typeof length === 'number' ? `(${length})` : ''}`;
-}
-
-function asError(reason: unknown): Error {
-  try {
-    if (reason instanceof Error) return reason;
-  } catch {
-    // a revoked Proxy: not an Error we can use
-  }
-  let text: string;
-  try {
-    text = String(reason);
-  } catch {
-    text = 'a non-Error value that cannot be converted to a string';
-  }
-  return new Error(text, { cause: reason });
 }
 
 /** Reads a property of an error or a value for a message; a throwing getter or Proxy trap gives `fallback`. */

@@ -18,7 +18,13 @@ export function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return `${typeof value} ${String(value)}`;
   }
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  if (typeof value === 'object') {
+    try {
+      return (value as object).constructor?.name ?? 'an object';
+    } catch {
+      return 'an object'; // a revoked Proxy, a throwing 'constructor' getter
+    }
+  }
   return typeof value;
 }
 

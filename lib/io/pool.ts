@@ -18,7 +18,7 @@
 //   "start it now beyond the limit", which breaks the one promise of this pool. Use
 //   submitWhenReady() for backpressure instead.
 
-import { PoolShutdownError, QueueFullError, RetryError, TimeoutError } from '../core/errors';
+import { errorFromThrown, PoolShutdownError, QueueFullError, RetryError, TimeoutError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions } from '../core/executor';
 import { types } from 'node:util';
 
@@ -438,7 +438,7 @@ export class IoPool implements Executor<AnyIoTask> {
     }
     rec.ctx = undefined;
     this.running--;
-    const error = toError(thrown, rec.future.task);
+    const error = errorFromThrown(thrown, rec.future.task);
     const policy = rec.retry;
     let final: Error = error;
     if (policy !== undefined) {
@@ -448,7 +448,7 @@ export class IoPool implements Executor<AnyIoTask> {
           again = policy.retryOn(error, rec.attempt) === true;
         } catch (predicateError) {
           again = false;
-          final = toError(predicateError, rec.future.task);
+          final = errorFromThrown(predicateError, rec.future.task);
           if (final.cause === undefined) final.cause = error;
         }
       }
@@ -562,7 +562,3 @@ function taskName(fn: { name: string }): string {
   return fn.name || 'anonymous';
 }
 
-function toError(thrown: unknown, task: string): Error {
-  if (thrown instanceof Error) return thrown;
-  return new Error(`task '${task}' threw a non-Error value: ${describe(thrown)}`, { cause: thrown });
-}

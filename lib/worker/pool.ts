@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
 
-import { TimeoutError, WorkerCrashError } from '../core/errors';
+import { errorFromThrown, TimeoutError, WorkerCrashError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
 import { Future } from '../core/future';
 import type { FutureHandle } from '../core/future-handle';
@@ -542,7 +542,7 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
       future._setException(new TimeoutError(`task '${future.task}' passed its deadline`));
     } else {
       counters.failed++;
-      future._setException(value instanceof Error ? value : new Error(String(value)));
+      future._setException(errorFromThrown(value, future.task));
     }
     if (--this.live === 0) this.core.notifyIdle();
   }

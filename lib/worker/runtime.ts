@@ -224,12 +224,20 @@ function finish(ctx: Context, slot: number, value: unknown, failed: boolean, sta
 }
 
 function toCloneableError(value: unknown): unknown {
-  if (value instanceof Error) return value;
   try {
+    if (value instanceof Error) return value;
     structuredClone(value);
     return value;
   } catch {
-    return new Error(String(value));
+    // Not cloneable (a symbol, a function, a revoked Proxy whose instanceof throws too): a
+    // throw of the user's must fail its task, never crash this worker.
+    let text = 'a value that cannot be sent to the caller';
+    try {
+      text = String(value);
+    } catch {
+      // keep the fallback
+    }
+    return new Error(text);
   }
 }
 
@@ -266,9 +274,15 @@ function wrapShipped(fn: TaskFn): TaskFn {
 }
 
 function explain(error: unknown): unknown {
-  if (error instanceof ReferenceError) {
+  let isReferenceError = false;
+  try {
+    isReferenceError = error instanceof ReferenceError;
+  } catch {
+    // a revoked Proxy was thrown: toCloneableError reports it
+  }
+  if (isReferenceError) {
     return new ReferenceError(
-      `${error.message} (a function submitted to WorkerPool is shipped by its source and runs in a worker: it cannot use the caller's variables or imports; pass them as arguments, or put the task in the pool's module)`,
+      `${(error as ReferenceError).message} (a function submitted to WorkerPool is shipped by its source and runs in a worker: it cannot use the caller's variables or imports; pass them as arguments, or put the task in the pool's module)`,
     );
   }
   return error;

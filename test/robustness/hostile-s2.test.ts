@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 
-import { Future, IoPool, kernels, NativePool } from '../../lib/index';
+import * as path from 'node:path';
+
+import { Future, IoPool, kernels, NativePool, WorkerPool } from '../../lib/index';
 import { explain, runChild } from './child';
 
 /**
@@ -153,6 +155,53 @@ describe('hostile (session 2): a failed task whose error is hostile', () => {
   console.log('printed', String(f).slice(0, 40));
   await io.shutdown();`);
     assertClean(r, 'state FINISHED calls 1', 'printed <Future task=anonymous state=FINISHED');
+  });
+});
+
+describe('hostile (session 2): a task that throws something hostile', () => {
+  it('an IoPool task rejecting with a revoked Proxy fails its Future with an Error (no crash)', () => {
+    const r = childRun(`
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const io = new lib.IoPool();
+  const f = io.submit(async () => { throw proxy; }, []);
+  const e = await f.exception({ timeout: 5000 });
+  console.log('error', e.constructor.name, e.message, e.cause === proxy);
+  console.log('next', await io.submit(async () => 5, []).result({ timeout: 5000 }));
+  await io.shutdown();`);
+    assertClean(r, "error Error task 'anonymous' threw a non-Error value: an object true", 'next 5');
+  });
+
+  it('a WorkerPool task throwing a revoked Proxy fails its Future without killing its worker', async () => {
+    const pool = new WorkerPool({ module: path.join(__dirname, '..', 'fixtures', 'worker-tasks.mjs'), maxWorkers: 1 });
+    try {
+      const f = pool.submit(() => {
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        throw proxy;
+      }, []);
+      const e = await f.exception({ timeout: 10_000 });
+      assert.equal(e?.constructor.name, 'Error', String(e));
+      assert.match(e!.message, /cannot be sent to the caller/);
+      assert.equal(await pool.submit((_ctx, a: number, b: number) => a + b, [2, 3]).result({ timeout: 10_000 }), 5);
+      assert.equal(pool.stats().crashed, 0);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  it('a WorkerPool task throwing a string fails with an Error naming the task, the string kept as cause (as IoPool)', async () => {
+    const pool = new WorkerPool({ module: path.join(__dirname, '..', 'fixtures', 'worker-tasks.mjs'), maxWorkers: 1 });
+    try {
+      const e = await pool.submit(() => {
+        throw 'a string'; // eslint-disable-line no-throw-literal
+      }, []).exception({ timeout: 10_000 });
+      assert.ok(e instanceof Error);
+      assert.match(e.message, /threw a non-Error value: the string "a string"/);
+      assert.equal(e.cause, 'a string');
+    } finally {
+      await pool.shutdown();
+    }
   });
 });
 
