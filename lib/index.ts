@@ -13,14 +13,14 @@ export type { ReturnWhen, AsCompletedOptions, WaitForOptions, DoneAndNotDone } f
 export { TaskGroup } from './core/task-group';
 export { defaultPool, setDefaultPool } from './native/default-pool';
 export { setSwitchInterval, getSwitchInterval, setCheckInterval, getCheckInterval, globalLockStats } from './native/global-lock';
-export type { GlobalLockStats, GlobalLockCounters } from './native/global-lock';
+export type { GlobalLockStats, LockStats } from './native/global-lock';
 export { CorepoolError, CancelledError, TimeoutError, PoolShutdownError, QueueFullError, KernelError, RetryError, WorkerCrashError, QueueUnavailableError, RemoteTaskError, JobLostError } from './core/errors';
 export { IoPool, DEFAULT_IO_CONCURRENCY } from './io/pool';
 export type { IoPoolOptions, IoPoolStats, IoSubmitOptions, IoTask, IoOnFull, TaskContext } from './io/pool';
 export type { RetryOptions } from './io/retry';
 export type { RateLimit } from './io/rate-limit';
 export { loadKernels, includeDir, abiVersion } from './native/custom-kernels';
-export type { KernelSignatures, KernelHandles } from './native/custom-kernels';
+export type { KernelSignatures, KernelHandles, KernelArities } from './native/custom-kernels';
 export { WorkerPool } from './worker/pool';
 export type { WorkerPoolOptions, WorkerPoolStats, WorkerSubmitOptions, TaskHandle, TaskNames, WorkerTask, WorkerTaskContext } from './worker/pool';
 // QueuePool and serve load bullmq (an optional peer dependency) only when used.

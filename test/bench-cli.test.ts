@@ -7,8 +7,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { SUBCOMMANDS } from './bench-subcommands';
+
 const root = path.resolve(__dirname, '..');
-export const SUBCOMMANDS = ['bench', 'bench:tiny', 'bench:gil', 'bench:cancel', 'bench:kernels', 'bench:io', 'bench:workers', 'bench:queue'];
+const isSubcommand = (name: string): boolean => (SUBCOMMANDS as readonly string[]).includes(name);
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'cli.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
@@ -26,9 +28,12 @@ describe('the corepool CLI', function () {
   it('--help lists every benchmark the README quotes, each with its own --help', function () {
     const help = cli('--help');
     assert.equal(help.status, 0, help.stderr);
-    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-    const quoted = new Set([...readme.matchAll(/npm run (bench(?::[a-z]+)?)/g)].map((m) => m[1]!));
-    for (const name of quoted) assert.ok(SUBCOMMANDS.includes(name), `the README quotes 'npm run ${name}', which is not a subcommand`);
+    for (const readme of ['README.md', 'bench/README.md']) {
+      const text = fs.readFileSync(path.join(root, readme), 'utf8');
+      const quoted = new Set([...text.matchAll(/npm run (bench(?::[a-z]+)?)/g)].map((m) => m[1]!));
+      assert.ok(quoted.size > 0, `${readme} quotes no benchmark`);
+      for (const name of quoted) assert.ok(isSubcommand(name), `${readme} quotes 'npm run ${name}', which is not a subcommand`);
+    }
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     for (const name of SUBCOMMANDS) {
       assert.match(help.stdout, new RegExp(`^  ${name} `, 'm'), `--help does not list ${name}`);
@@ -36,6 +41,21 @@ describe('the corepool CLI', function () {
       assert.equal(r.status, 0, `${name} --help: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^usage: corepool ${name}\\b`, 'm'));
       assert.equal(pkg.scripts[name], `node --import tsx bench/cli.ts ${name}`, `npm run ${name} does not go through the CLI`);
+    }
+  });
+
+  it("bench/README.md's table gives each subcommand's entry file, and the CLI loads that file", function () {
+    const text = fs.readFileSync(path.join(root, 'bench', 'README.md'), 'utf8');
+    const rows = [...text.matchAll(/^\| `npm run (bench(?::[a-z]+)?)` \| `([^`]+)`/gm)].map((m) => ({ name: m[1]!, entry: m[2]! }));
+    assert.deepEqual(rows.map((r) => r.name).sort(), [...SUBCOMMANDS].sort(), 'one table row per subcommand');
+    const cli = fs.readFileSync(path.join(root, 'bench', 'cli.ts'), 'utf8');
+    for (const { name, entry } of rows) {
+      assert.ok(fs.existsSync(path.join(root, 'bench', entry)), `${name}: bench/${entry} does not exist`);
+      // The COMMANDS entry of this name imports the file the table names.
+      const at = cli.indexOf(`'${name}': {`) >= 0 ? cli.indexOf(`'${name}': {`) : cli.indexOf(`${name}: {`);
+      assert.ok(at >= 0, `${name} is not in bench/cli.ts COMMANDS`);
+      const module = /import\('\.\/([^']+)'\)/.exec(cli.slice(at))?.[1];
+      assert.equal(`${module}.ts`, entry, `${name}: bench/cli.ts loads ./${module}, the README says ${entry}`);
     }
   });
 
@@ -59,7 +79,7 @@ describe('the corepool CLI', function () {
 describe('the bench report', function () {
   // A result shaped as runSuite returns it, with the controls set to what a busy machine gives.
   async function render(overrides: { tinypoolEfficiency: number; gil: number | null; tiny: number | null }) {
-    const { renderText } = await import('../bench/report');
+    const { renderText } = await import('../bench/harness/report');
     const row = (contender: string, workers: number, efficiency: number) => ({
       workload: 'countPrimes', contender, workers, tasks: 10, wallMs: 100, throughput: 100, speedup: efficiency * workers,
       efficiency, latencyP50Ms: 1, latencyP99Ms: 2, eventLoopP99Ms: 1, startupMs: 5, peakRssMB: 50, agrees: true,

@@ -1,4 +1,4 @@
-// The benchmark charts (bench/svg.ts) keep every label inside the view box (issue 12 item
+// The benchmark charts (bench/harness/svg.ts) keep every label inside the view box (issue 12 item
 // 13: the legend 'corepool (global lock, CPython GIL)' was cut at the right edge). Checked
 // twice: by a real renderer (rsvg-convert, Debian's librsvg2-bin), drawing the chart on a
 // larger transparent canvas and looking for ink outside the view box; and by conservative
@@ -7,12 +7,18 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as zlib from 'node:zlib';
 
-import { lineChart, textWidth, type Series } from '../bench/svg';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { cpuContenders } from '../bench/contenders/pools';
+import { charts as reportCharts } from '../bench/harness/report';
+import type { SuiteResult } from '../bench/harness/suite';
+import { lineChart, textWidth, type Series } from '../bench/harness/svg';
 
 const ideal: [number, number][] = [[1, 1], [2, 2], [4, 2], [8, 2]];
 const pts = (k: number): [number, number][] => [[1, 1], [2, 1 + k], [4, 1 + k], [8, 1 + k]];
 const charts: Record<string, string> = {
-  // The names bench/report.ts charts() gives the two GIL series.
+  // The names bench/harness/report.ts charts() gives the two GIL series.
   'gil-vs-nogil': lineChart('GIL vs no GIL: countPrimes speedup', 'workers', 'speedup over 1 worker', [
     { name: 'corepool (no lock)', points: pts(0.9) },
     { name: 'corepool (global lock, CPython GIL)', points: pts(0) },
@@ -23,6 +29,23 @@ const charts: Record<string, string> = {
       .map((name, i): Series => ({ name, points: pts(i / 20), dashed: name.endsWith('-js') })), ideal),
   'long title': lineChart('M'.repeat(70), 'workers', 'speedup over 1 worker', [{ name: 'x', points: pts(1) }]),
 };
+
+// The charts the report writes (speedup.svg, gil-vs-nogil.svg) for a run with every CPU
+// contender swept over 1, 2, 4 and 8 workers, as charts() builds them from the rows.
+{
+  const cpu = cpuContenders.flatMap((c, i) => [1, 2, 4, 8].map((workers) => ({
+    workload: 'countPrimes', contender: c.id, workers, wallMs: 100 / Math.min(workers, 2), throughput: 1, speedup: Math.min(workers, 2) - i / 20,
+    efficiency: 1, latencyP50Ms: 1, latencyP99Ms: 1, eventLoopP99Ms: 1, startupMs: 1, peakRssMB: 1, agrees: true,
+  })));
+  const written = reportCharts({ machine: { availableParallelism: 2 }, cpu } as unknown as SuiteResult);
+  assert.deepEqual(Object.keys(written).sort(), ['gil-vs-nogil.svg', 'speedup.svg']);
+  for (const [name, svg] of Object.entries(written)) charts[`report's ${name}`] = svg;
+}
+// And the committed reference run's charts, which the README links.
+const referenceDir = path.join(__dirname, '..', 'bench', 'results', 'reference');
+for (const name of fs.readdirSync(referenceDir).filter((f) => f.endsWith('.svg'))) {
+  charts[`reference ${name}`] = fs.readFileSync(path.join(referenceDir, name), 'utf8');
+}
 
 function viewBox(svg: string): { w: number; h: number } {
   const m = /<svg [^>]*viewBox="0 0 ([\d.]+) ([\d.]+)"/.exec(svg);
@@ -73,7 +96,9 @@ describe('bench charts keep every label inside the view box', function () {
   describe('rendered by rsvg-convert', () => {
     const PAD = 300;
     before(function () {
-      // .ci/run installs librsvg2-bin; elsewhere this half says it did not run.
+      // .ci/run installs librsvg2-bin, so under CI a missing renderer is a failure; elsewhere
+      // this half says it did not run.
+      if (!hasRsvg && process.env.CI === 'true') assert.fail('rsvg-convert (Debian librsvg2-bin) is not installed');
       if (!hasRsvg) this.skip();
     });
     for (const [name, svg] of Object.entries(charts)) {

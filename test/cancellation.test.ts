@@ -44,7 +44,7 @@ describe('cancellation and timeouts', () => {
       await assert.rejects(f.result(), CancelledError);
       const latency = performance.now() - t0;
       assert.equal(f.state, 'CANCELLED');
-      // The median is ~0.1 ms (bench/cancel-latency.ts); this only rules out "ran to the end".
+      // The median is ~0.1 ms (bench/run/cancel-latency.ts); this only rules out "ran to the end".
       assert.ok(latency < 1000, `cancel took ${latency.toFixed(1)} ms`);
       assert.equal(pool.stats().cancelled, 1);
       assert.equal(pool.stats().active, 0);

@@ -10,6 +10,7 @@ import {
   CancelledError,
   includeDir,
   KernelError,
+  type KernelArities,
   loadKernels,
   NativePool,
   TimeoutError,
@@ -25,6 +26,9 @@ type ExampleKernels = {
   collatzSteps: [[n: bigint | number], number];
   countOccurrences: [[text: string, needle: string], number];
 };
+
+// What loadKernels holds the table to: each declared kernel's argument count.
+const EXPECTED: KernelArities<ExampleKernels> = { collatzMax: 2, blockingWait: 1, scale: 2, collatzSteps: 1, countOccurrences: 2 };
 
 interface ExampleAddon {
   corepoolKernels: unknown;
@@ -63,16 +67,16 @@ describe('custom kernels (examples/custom-kernel)', function () {
   });
 
   it('loads the table into typed handles, the same ones on every load', () => {
-    const k = loadKernels<ExampleKernels>(addon);
+    const k = loadKernels<ExampleKernels>(addon, EXPECTED);
     assert.deepEqual(Object.keys(k).sort(), ['blockingWait', 'collatzMax', 'collatzSteps', 'countOccurrences', 'scale']);
     assert.equal(k.collatzMax.name, 'collatzMax');
     assert.equal(k.collatzMax.arity, 2);
-    assert.equal(loadKernels<ExampleKernels>(addon), k);
-    assert.equal(loadKernels<ExampleKernels>(addon.corepoolKernels).scale, k.scale);
+    assert.equal(loadKernels<ExampleKernels>(addon, EXPECTED), k);
+    assert.equal(loadKernels<ExampleKernels>(addon.corepoolKernels, EXPECTED).scale, k.scale);
   });
 
   it('takes size arguments as bigints, exactly beyond 2^53, and as safe integers', async () => {
-    const k = loadKernels<ExampleKernels>(addon);
+    const k = loadKernels<ExampleKernels>(addon, EXPECTED);
     const stepsRef = (start: bigint): number => {
       let n = start;
       let steps = 0;
@@ -103,7 +107,7 @@ describe('custom kernels (examples/custom-kernel)', function () {
   });
 
   it('takes string arguments as UTF-8 copies, bounded by their byte length', async () => {
-    const k = loadKernels<ExampleKernels>(addon);
+    const k = loadKernels<ExampleKernels>(addon, EXPECTED);
     const pool = new NativePool({ maxWorkers: 2, name: 'custom-str' });
     try {
       assert.equal(await pool.submit(k.countOccurrences, ['abcabcab', 'ab']), 3);
@@ -124,7 +128,7 @@ describe('custom kernels (examples/custom-kernel)', function () {
   });
 
   it('matches a JS reference, on a pool thread and with runSync', async () => {
-    const k = loadKernels<ExampleKernels>(addon);
+    const k = loadKernels<ExampleKernels>(addon, EXPECTED);
     assert.equal(k.collatzMax.runSync([1, 10_000]), collatzMaxRef(1, 10_000));
     const pool = new NativePool({ maxWorkers: 2, name: 'custom-ref' });
     try {
@@ -140,7 +144,7 @@ describe('custom kernels (examples/custom-kernel)', function () {
   });
 
   it('checks arguments against the table before queuing, and reports kernel errors', async () => {
-    const k = loadKernels<ExampleKernels>(addon);
+    const k = loadKernels<ExampleKernels>(addon, EXPECTED);
     const pool = new NativePool({ maxWorkers: 1, name: 'custom-args' });
     try {
       assert.throws(() => pool.submit(k.collatzMax, [0, 10]), { name: 'RangeError', message: /'lo'/ });
@@ -163,7 +167,7 @@ describe('custom kernels (examples/custom-kernel)', function () {
   });
 
   it('writes an output argument in place, and refuses a detached buffer at submit', async () => {
-    const k = loadKernels<ExampleKernels>(addon);
+    const k = loadKernels<ExampleKernels>(addon, EXPECTED);
     const pool = new NativePool({ maxWorkers: 2, name: 'custom-scale' });
     try {
       const values = Float64Array.from({ length: 200_000 }, (_, i) => i);
@@ -179,7 +183,7 @@ describe('custom kernels (examples/custom-kernel)', function () {
   });
 
   it('runs in parallel, cancels one mid-run and times out another', async () => {
-    const k = loadKernels<ExampleKernels>(addon);
+    const k = loadKernels<ExampleKernels>(addon, EXPECTED);
     const pool = new NativePool({ maxWorkers: 2, name: 'custom-stop' });
     try {
       // Two endless-for-a-test CPU tasks (about a minute each) hold both workers at once.
@@ -202,7 +206,7 @@ describe('custom kernels (examples/custom-kernel)', function () {
   });
 
   it('releases the global lock in blocking regions', async () => {
-    const k = loadKernels<ExampleKernels>(addon);
+    const k = loadKernels<ExampleKernels>(addon, EXPECTED);
     const pool = new NativePool({ maxWorkers: 2, name: 'custom-gil', globalLock: true });
     try {
       // Under the lock only one thread runs kernel code at a time, but both waits are
@@ -234,6 +238,33 @@ describe('custom kernels (examples/custom-kernel)', function () {
       message: /corepoolKernels must be the External/,
     });
     // The good table still loads after the failures.
-    assert.equal(loadKernels<ExampleKernels>(addon).collatzMax.name, 'collatzMax');
+    assert.equal(loadKernels<ExampleKernels>(addon, EXPECTED).collatzMax.name, 'collatzMax');
+  });
+
+  it('typed, fails at load naming each declared kernel the table lacks or has with another argument count', () => {
+    type Declared = ExampleKernels & { collatzMin: [[lo: number, hi: number], number]; fft: [[data: Float64Array], Float64Array] };
+    assert.throws(() => loadKernels<Declared>(addon, { ...EXPECTED, collatzMin: 2, fft: 1 }), {
+      name: 'TypeError',
+      message:
+        "loadKernels: the addon's table does not match the declared kernels: no kernel 'collatzMin'; no kernel 'fft' " +
+        '(the table has: collatzMax, blockingWait, scale, collatzSteps, countOccurrences)',
+    });
+    type WrongCount = { scale: [[values: Float64Array], number] };
+    assert.throws(() => loadKernels<WrongCount>(addon, { scale: 1 }), {
+      name: 'TypeError',
+      message: /kernel 'scale' takes 2 argument\(s\), not 1/,
+    });
+    // A declaration of only some of the table's kernels is fine: the rest stay untyped.
+    const some = loadKernels<{ collatzMax: [[lo: number, hi: number], number] }>(addon, { collatzMax: 2 });
+    assert.equal(some.collatzMax, loadKernels(addon).collatzMax);
+    for (const bad of [null, 'collatzMax', 2]) {
+      assert.throws(() => loadKernels<ExampleKernels>(addon, bad as never), { name: 'TypeError', message: /expected must be \{ kernelName: argumentCount/ });
+    }
+    for (const arity of [-1, 1.5, '2', NaN]) {
+      assert.throws(() => loadKernels<ExampleKernels>(addon, { ...EXPECTED, scale: arity } as never), {
+        name: 'TypeError',
+        message: /expected\.scale must be the kernel's argument count/,
+      });
+    }
   });
 });

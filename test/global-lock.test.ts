@@ -2,7 +2,7 @@
 // GIL, checked against published figures), then a stress test for hangs and lost waiters.
 // Timing bounds are generous on purpose: this machine has 2 shared, noisy cores. The
 // assertions aim at the mechanism (counters, orders of magnitude), not at exact figures;
-// bench/global-lock.ts prints the precise tables.
+// bench/run/gil-fidelity.ts (npm run bench:gil) prints the precise tables.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -20,7 +20,7 @@ import {
   setSwitchInterval,
   TimeoutError,
 } from '../lib/index';
-import type { GlobalLockCounters } from '../lib/index';
+import type { LockStats } from '../lib/index';
 import { sleep } from './helpers';
 
 const COUNTER_KEYS = ['switches', 'dropRequests', 'forcedWaits', 'acquisitions', 'waitNsTotal', 'waitNsMax'] as const;
@@ -42,7 +42,7 @@ async function median(times: number, run: () => PromiseLike<number>): Promise<nu
   return values[values.length >> 1]!;
 }
 
-function diff(after: GlobalLockCounters, before: GlobalLockCounters): GlobalLockCounters {
+function diff(after: LockStats, before: LockStats): LockStats {
   const out = { ...after };
   for (const key of COUNTER_KEYS) if (key !== 'waitNsMax') out[key] = after[key] - before[key];
   return out;

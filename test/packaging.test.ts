@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { SUBCOMMANDS } from './bench-subcommands';
+
 const root = path.resolve(__dirname, '..');
 const npmCli = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const STALE = 'a stale prebuild from an earlier build\n';
@@ -265,7 +267,7 @@ describe('packaging', function () {
       assert.match(out, /^speedup = wall time at 1 worker/m, `no column meanings${context}`);
       // Issue 12 item 10: every benchmark is a subcommand of the installed bin, with --help.
       assert.equal(check(spawnSync(bin, ['--version'], { cwd: project, env, encoding: 'utf8' }), 'corepool --version').trim(), '0.1.0');
-      for (const sub of ['bench', 'bench:tiny', 'bench:gil', 'bench:cancel', 'bench:kernels', 'bench:io']) {
+      for (const sub of SUBCOMMANDS) {
         assert.match(check(spawnSync(bin, [sub, '--help'], { cwd: project, env, encoding: 'utf8' }), `corepool ${sub} --help`), new RegExp(`^usage: corepool ${sub}\\b`, 'm'));
       }
 
@@ -279,8 +281,15 @@ describe('packaging', function () {
         cpu.some((row) => row[1] === 'worker_threads-js') && cpu.some((row) => row[1] === 'main-js'),
         `the peer-free contenders did not run${context}`,
       );
-      // Only the filtered workloads ran.
+      // Only the filtered workloads ran; a key ratio with no data is '-', never a verdict.
       assert.deepEqual([...new Set(cpu.map((row) => row[0]))], ['countPrimes']);
+      const mapRatio = reportSection(out, 'Key ratios (all from this run)').find((row) => row[0]!.startsWith('map(chunksize)'));
+      assert.deepEqual(mapRatio?.slice(1), ['-, -', '>= 5x', '-'], `map did not run: its ratio${context}`);
+      // Issue 12 item 12: a --filter that names nothing fails before running, listing the names.
+      const none = spawnSync(bin, ['bench', '--quick', '--no-write', '--filter', 'nomatch'], { cwd: project, env, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(none.status, 1, `--filter nomatch: ${none.stdout}${none.stderr}`);
+      assert.match(none.stderr, /--filter 'nomatch' names no workload or contender\n {2}workloads: +countPrimes .*\n {2}contenders: +corepool /);
+      assert.equal(none.stdout, '');
       assert.equal(reportSection(out, 'Mixed IO + CPU').length, 0);
 
       const tiny = reportSection(out, 'Tiny tasks (noop, one task each)');

@@ -4,10 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 
-import { redisServerBinary, startRedis } from '../bench/queue/processes';
+import { redisServerBinary, startRedis } from '../bench/harness/queue-processes';
 
-export { freePort, startRedis, startWorker, stopWorkers } from '../bench/queue/processes';
-export type { RedisProcess, WorkerProcess } from '../bench/queue/processes';
+export { freePort, startRedis, startWorker, stopWorkers } from '../bench/harness/queue-processes';
+export type { RedisProcess, WorkerProcess } from '../bench/harness/queue-processes';
 
 export const root = path.resolve(__dirname, '..');
 export const fixtures = path.join(__dirname, 'fixtures');

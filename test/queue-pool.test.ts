@@ -239,7 +239,7 @@ describe('QueuePool (real Redis, two worker processes)', function () {
       const want: boolean[] = [];
       for await (const r of local.map(kernels.isPrime, Array.from({ length: n }, (_, i) => i), { chunksize: 100 })) want.push(r);
       assert.deepEqual(got, want);
-      const ranges = [[0, 1000], [1000, 2000], [2000, 3000]];
+      const ranges: [number, number][] = [[0, 1000], [1000, 2000], [2000, 3000]];
       const counts: unknown[] = [];
       for await (const c of qp.map(kernels.countPrimes, ranges, { chunksize: 2 })) counts.push(c);
       assert.deepEqual(counts, [168, 135, 127]);
@@ -248,6 +248,7 @@ describe('QueuePool (real Redis, two worker processes)', function () {
       assert.deepStrictEqual(sums, ['a', -0, 3n]);
       assert.throws(() => qp.map(kernels.isPrime, 5 as never), /items must be an Iterable/);
       await assert.rejects(async () => {
+        // @ts-expect-error 'x' is not a number: refused at run time too
         for await (const _ of qp.map(kernels.isPrime, [1, 'x'])) void _;
       }, TypeError);
     } finally {

@@ -20,8 +20,8 @@ describe('TaskGroup', () => {
   });
 
   it('submit returns the task Future', async () => {
-    const group = new TaskGroup();
-    const f = group.submit<number>(pool, kernels.sumRange, [5]);
+    const group = new TaskGroup<number>();
+    const f = group.submit(pool, kernels.sumRange, [5]);
     assert.equal(await f, 10);
     assert.deepEqual(await group.wait(), [10]);
   });
@@ -124,7 +124,7 @@ describe('TaskGroup', () => {
   });
 
   it('refuses a pool that is not an executor', () => {
-    assert.throws(() => new TaskGroup().submit({} as never, kernels.noop, []), (e: Error) => e instanceof TypeError && /pool/.test(e.message));
+    assert.throws(() => new TaskGroup().submit({} as NativePool, kernels.noop, []), (e: Error) => e instanceof TypeError && /pool/.test(e.message));
   });
 
   it('spans several pools', async () => {

@@ -1,6 +1,8 @@
-// The public types, checked by the compiler: test/types/idioms.ts must compile under
-// `tsc --strict` (the README's idioms with no cast; `@ts-expect-error` lines pin what must
-// stay an error), and a file with a known type error must not (the check can fail).
+// The public types, checked by the compiler: each file of test/types must compile under
+// `tsc --strict` (idioms.ts: the README's idioms with no cast; tight-types.ts: TaskGroup,
+// map and loadKernels checked as submit is; `@ts-expect-error` lines pin what must stay an
+// error), and a file with a known type error must not (the check can fail). What the
+// published .d.ts hides is checked against the built package in api-surface.test.ts.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -21,6 +23,11 @@ describe('types', function () {
 
   it('the README idioms compile under strict TypeScript with no cast', () => {
     const r = compile(path.join(root, 'test', 'types', 'idioms.ts'));
+    assert.equal(r.status, 0, r.output);
+  });
+
+  it('TaskGroup, map and loadKernels are typed as tightly as submit (test/types/tight-types.ts)', () => {
+    const r = compile(path.join(root, 'test', 'types', 'tight-types.ts'));
     assert.equal(r.status, 0, r.output);
   });
 

@@ -12,7 +12,7 @@ export class FutureHandle<T> {
   /** The Future itself: the object `submit` returned. */
   readonly future: Future<T>;
 
-  /** @internal one per Future (see Future.handle) */
+  /** `future.handle` gives the one handle of a Future; a handle made here works alike. */
   constructor(future: Future<T>) {
     this.future = future;
   }

@@ -2,6 +2,7 @@
 // source build) with node-gyp-build, and declares the raw binding's shape.
 import * as path from 'node:path';
 
+import type { LockStats } from './global-lock';
 import { ArgKind, checkWire, RawWire, ResultKind } from './wire';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -21,15 +22,6 @@ export interface RawKernel {
   result: ResultKind;
 }
 
-export interface RawLockStats {
-  switches: number;
-  dropRequests: number;
-  forcedWaits: number;
-  acquisitions: number;
-  waitNsTotal: number;
-  waitNsMax: number;
-}
-
 export interface RawPool {
   submit(records: Float64Array, length: number, objects: unknown[]): void;
   /** A CancelOutcome (wire.ts). */
@@ -40,7 +32,7 @@ export interface RawPool {
   /** -1 unknown id, Status.Queued not taken by a worker (yet), Status.Running taken (running, or finished since). */
   state(id: number): number;
   counts(): [queued: number, active: number, workers: number];
-  lockStats(): RawLockStats;
+  lockStats(): LockStats;
   requestStop(): void;
   close(): void;
 }
@@ -55,7 +47,7 @@ export interface RawBinding {
   getSwitchInterval(): number;
   setCheckInterval(ticks: number): void;
   getCheckInterval(): number;
-  globalLockStats(): RawLockStats;
+  globalLockStats(): LockStats;
   NativePoolBinding: new (
     workers: number,
     name: string,

@@ -1,5 +1,5 @@
 // Controls and counters of the process-wide lock that emulates CPython's GIL.
-import { binding, RawLockStats } from './binding';
+import { binding } from './binding';
 import { describe } from '../core/validate';
 
 /** sys.setswitchinterval's analogue, in milliseconds (default 5). */
@@ -30,19 +30,33 @@ export function getCheckInterval(): number {
   return binding.getCheckInterval();
 }
 
-export type GlobalLockCounters = RawLockStats;
+/** Counters of the global lock: of one pool's threads (pool.lockStats()), or overall. */
+export interface LockStats {
+  /** Acquisitions by a thread other than the last holder. */
+  switches: number;
+  /** Times a waiter timed out (the switch interval) and asked the holder to drop the lock. */
+  dropRequests: number;
+  /** Times a holder dropped the lock on request and waited for another thread to take it. */
+  forcedWaits: number;
+  /** Times the lock was taken. */
+  acquisitions: number;
+  /** Time spent waiting to take the lock, in nanoseconds, in total. */
+  waitNsTotal: number;
+  /** The longest single wait to take the lock, in nanoseconds. */
+  waitNsMax: number;
+}
 
 export interface GlobalLockStats {
   /** Counters of the one process-wide lock. */
-  overall: GlobalLockCounters;
+  overall: LockStats;
   /** Counters of each live pool with the lock on, by pool name (pools sharing a name are summed). */
-  pools: Record<string, GlobalLockCounters>;
+  pools: Record<string, LockStats>;
 }
 
 interface LockPool {
   readonly name: string;
   isShutdown: boolean;
-  lockStats(): RawLockStats;
+  lockStats(): LockStats;
 }
 
 const lockPools = new Set<WeakRef<LockPool>>();
@@ -54,7 +68,7 @@ export function registerLockPool(pool: LockPool): void {
 
 /** Switches, drop requests, forced waits and time waited in take, overall and per pool. */
 export function globalLockStats(): GlobalLockStats {
-  const pools: Record<string, GlobalLockCounters> = {};
+  const pools: Record<string, LockStats> = {};
   for (const ref of lockPools) {
     const pool = ref.deref();
     if (pool === undefined) lockPools.delete(ref);
@@ -68,7 +82,7 @@ export function globalLockStats(): GlobalLockStats {
 }
 
 /** Pools that share a name share an entry: counts add up, the longest wait is the longest. */
-function addCounters(a: GlobalLockCounters, b: GlobalLockCounters): GlobalLockCounters {
+function addCounters(a: LockStats, b: LockStats): LockStats {
   return {
     switches: a.switches + b.switches,
     dropRequests: a.dropRequests + b.dropRequests,

@@ -7,6 +7,7 @@ import { syncStop } from './sync-stop';
 import { ArgKind, ResultKind } from './wire';
 import { types } from 'node:util';
 
+import type { taskTypes, TypedTask } from '../core/task-types';
 import { describe } from '../core/validate';
 
 /** A rule over all arguments (e.g. lo <= hi); returns an error to throw, or undefined. */
@@ -20,7 +21,7 @@ let minting = false;
 export function makeKernel<A extends readonly unknown[], R>(raw: RawKernel, rules: readonly ArgsRule[] = []): Kernel<A, R> {
   minting = true;
   try {
-    return new Kernel<A, R>(raw, rules);
+    return new (Kernel as unknown as new (raw: RawKernel, rules: readonly ArgsRule[]) => Kernel<A, R>)(raw, rules);
   } finally {
     minting = false;
   }
@@ -31,7 +32,8 @@ export function isKernel(value: unknown): value is Kernel<readonly unknown[], un
   return typeof value === 'object' && value !== null && Kernel.isMade(value);
 }
 
-export class Kernel<A extends readonly unknown[], R> {
+export class Kernel<A extends readonly unknown[], R> implements TypedTask<A, R> {
+  declare readonly [taskTypes]?: { readonly args: A; readonly result: R };
   #made = true;
   readonly name: string;
   /** @internal the kernel's id in this thread's native registry */
@@ -47,8 +49,8 @@ export class Kernel<A extends readonly unknown[], R> {
   private readonly rules: readonly ArgsRule[];
   private readonly checks: readonly ArgCheck[];
 
-  /** @internal Kernels come from `kernels` and `loadKernels()`; they cannot be constructed. */
-  constructor(raw: RawKernel, rules: readonly ArgsRule[] = []) {
+  /** Kernels come from `kernels` and `loadKernels()`; they cannot be constructed. */
+  private constructor(raw: RawKernel, rules: readonly ArgsRule[] = []) {
     if (!minting) {
       throw new TypeError('Kernel objects cannot be constructed: use the built-in `kernels` or loadKernels() on an addon built against corepool.h');
     }

@@ -23,10 +23,11 @@ import type { Redis } from 'ioredis';
 
 import { JobLostError, KernelError, PoolShutdownError, QueueUnavailableError, RemoteTaskError, TimeoutError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
-import { Future, FutureOwner } from '../core/future';
+import { Future } from '../core/future';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
 import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
+import type { MapItem, TypedTask } from '../core/task-types';
 import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, checkTimeout, describe, NO_ARGS } from '../core/validate';
 import { Kernel } from '../native/kernel';
 import { loadBullMQ, loadIORedis } from './load';
@@ -75,10 +76,8 @@ export interface QueuePoolStats extends CommonStats {
 }
 
 /** A task a worker knows by name: an export of the module it was started with. */
-export interface RemoteTask<A extends readonly unknown[], R> {
+export interface RemoteTask<A extends readonly unknown[], R> extends TypedTask<A, R> {
   readonly name: string;
-  /** @internal phantom types */
-  readonly _types?: { args: A; result: R };
 }
 
 /** What QueuePool runs: a native kernel (built-in or from loadKernels), a named task. */
@@ -88,6 +87,8 @@ type TaskArgs<F> = F extends (ctx: never, ...args: infer A) => unknown ? A : rea
 type TaskResult<F> = F extends (...args: never[]) => infer R ? Awaited<R> : unknown;
 type ArgsOf<T> = T extends Kernel<infer A, unknown> ? A : T extends RemoteTask<infer A, unknown> ? A : readonly unknown[];
 type ResultOf<T> = T extends Kernel<readonly unknown[], infer R> ? R : T extends RemoteTask<readonly unknown[], infer R> ? R : unknown;
+/** map()'s item: a kernel's as NativePool.map takes it; a named task's one argument. */
+type MapItemOf<T> = T extends Kernel<infer A, unknown> ? MapItem<A> : T extends RemoteTask<infer A, unknown> ? (A extends readonly [infer Only] ? Only : unknown) : unknown;
 
 /** After the deadline, how long the client waits for a worker's own TimeoutError. */
 const DEADLINE_GRACE_MS = 500;
@@ -109,7 +110,7 @@ interface Entry {
   missing: number; // sweeps in a row that found no job hash
 }
 
-export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTask>, FutureOwner {
+export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTask> {
   readonly queue: string;
   readonly prefix: string;
   readonly enqueueTimeout: number;
@@ -179,7 +180,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
    * Python's map: results in input order, one job per chunk of `chunksize` items. An
    * item is the task's argument (for a kernel of several arguments, an array of them).
    */
-  map<T extends QueueTask>(task: T, items: Iterable<unknown> | AsyncIterable<unknown>, options?: MapOptions): AsyncIterableIterator<ResultOf<T>> {
+  map<T extends QueueTask>(task: T, items: Iterable<MapItemOf<T>> | AsyncIterable<MapItemOf<T>>, options?: MapOptions): AsyncIterableIterator<ResultOf<T>> {
     const resolved: ResolvedTask = resolveTask(task);
     const { kind, name } = resolved;
     const kernel: Kernel<readonly unknown[], unknown> | undefined = resolved.kernel;

@@ -23,6 +23,7 @@ import type { FutureHandle } from '../core/future-handle';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
 import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
+import type { TypedTask } from '../core/task-types';
 import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, checkTimeout, describe, NO_ARGS } from '../core/validate';
 import type { WorkerTask, WorkerTaskContext } from './context';
 import { DISPATCHED, DONE, Job, QUEUED } from './job';
@@ -65,10 +66,8 @@ export interface WorkerPoolStats extends CommonStats {
 }
 
 /** A typed handle on one export of the task module (pool.task('name')). */
-export interface TaskHandle<A extends readonly unknown[], R> {
+export interface TaskHandle<A extends readonly unknown[], R> extends TypedTask<A, R> {
   readonly name: string;
-  /** @internal carries the types only */
-  readonly _signature?: (...args: A) => R;
 }
 
 type AnyTaskFn = (ctx: WorkerTaskContext, ...args: never[]) => unknown;

@@ -80,7 +80,7 @@ describe('hardening (issue 11), TypeScript side', () => {
         assert.equal(b.reads(), 1);
         const c = counted([0, 100]);
         const out: number[] = [];
-        for await (const n of pool.map(kernels.countPrimes, [c.args])) out.push(n);
+        for await (const n of pool.map(kernels.countPrimes, [c.args as [number, number]])) out.push(n);
         assert.deepEqual(out, [25]);
         assert.equal(c.reads(), 1);
         // One-argument kernels take an item as [value] too.
@@ -88,7 +88,7 @@ describe('hardening (issue 11), TypeScript side', () => {
         let reads = 0;
         Object.defineProperty(item, 0, { get: () => (reads++ === 0 ? 97 : 'x'), enumerable: true });
         const primes: boolean[] = [];
-        for await (const p of pool.map(kernels.isPrime, [item])) primes.push(p);
+        for await (const p of pool.map(kernels.isPrime, [item as [number]])) primes.push(p);
         assert.deepEqual(primes, [true]);
         assert.equal(reads, 1);
       } finally {
