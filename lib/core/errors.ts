@@ -1,4 +1,5 @@
 // Errors a user can act on: each names what failed and why.
+import { describe, safely } from './validate';
 
 /** Base class of every error corepool raises on purpose. */
 export class CorepoolError extends Error {
@@ -99,7 +100,7 @@ export class JobLostError extends CorepoolError {
 export function cancelledError(task: string, cause: unknown): CancelledError {
   const message = `task '${task}' was cancelled`;
   if (cause === undefined) return withoutStack(() => new CancelledError(message));
-  const why = cause instanceof Error ? `: ${cause.message}` : '';
+  const why = safely(() => (cause instanceof Error ? `: ${String(cause.message)}` : ''), ''); // a revoked Proxy as reason too
   return withoutStack(() => new CancelledError(message + why, { cause }));
 }
 
@@ -115,4 +116,18 @@ function withoutStack<E extends Error>(make: () => E): E {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/** What a task threw, as an Error: an Error as it is, anything else (a string, a revoked
+ * Proxy, a null-prototype object) wrapped with the value kept as `cause`. Every pool uses it,
+ * and Future.then() for what its callbacks throw (`thrower` says who threw). */
+export function errorFromThrown(thrown: unknown, task: string, thrower = `task '${task}'`): Error {
+  let isError = false;
+  try {
+    isError = thrown instanceof Error;
+  } catch {
+    // a revoked Proxy: instanceof cannot even look at it
+  }
+  if (isError) return thrown as Error;
+  return new Error(`${thrower} threw a non-Error value: ${describe(thrown)}`, { cause: thrown });
 }

@@ -2,11 +2,13 @@
 // Python prints one: the task, the state and what it returned or raised (an object by
 // its class and length).
 import type { FutureState } from './future';
-import { describe } from './validate';
+import { describe, safely } from './validate';
 
 export function futureLine(task: string, state: FutureState, value: unknown, error: Error | undefined): string {
   let outcome = '';
-  if (state === 'FINISHED') outcome = error === undefined ? ` returned ${shortValue(value)}` : ` raised ${error.name}: ${error.message}`;
+  if (state === 'FINISHED') {
+    outcome = error === undefined ? ` returned ${safely(() => shortValue(value), 'an object')}` : ` raised ${safely(() => `${error.name}: ${error.message}`, 'an Error that cannot be printed')}`;
+  }
   return `<Future task=${task} state=${state}${outcome}>`;
 }
 

@@ -3,6 +3,7 @@
 // each directly, with no Promise in between: `await future` and `Promise.all(futures)`
 // call `then` once per Future, and a Promise plus two closures per call was most of
 // their cost.
+import { errorFromThrown } from './errors';
 import type { Future } from './future';
 
 /** What `then()` registered: the callbacks and the Future it returned. */
@@ -22,21 +23,21 @@ export class Reaction<T, R1, R2> {
       else derived._setException(error);
       return;
     }
-    let outcome: unknown;
+    // Everything the user's code can throw (the callback, a thenable's `then` getter or
+    // `then` itself) rejects the derived Future: it runs while a pool settles a batch.
     try {
-      outcome = error === undefined ? (handler as (value: T) => unknown)(source._peekValue() as T) : (handler as (reason: unknown) => unknown)(error);
-    } catch (thrown) {
-      derived._setException(asError(thrown));
-      return;
-    }
-    if (outcome !== null && (typeof outcome === 'object' || typeof outcome === 'function') && typeof (outcome as PromiseLike<unknown>).then === 'function') {
-      // A thenable result: adopted, as a Promise would.
-      (outcome as PromiseLike<R1 | R2>).then(
+      const outcome = error === undefined ? (handler as (value: T) => unknown)(source._peekValue() as T) : (handler as (reason: unknown) => unknown)(error);
+      if (outcome === derived) throw new TypeError(`then() of task '${derived.task}': a callback returned the Future that then() returned (a chaining cycle)`);
+      const then = outcome !== null && (typeof outcome === 'object' || typeof outcome === 'function') ? (outcome as PromiseLike<unknown>).then : undefined;
+      if (typeof then !== 'function') return derived._setResult(outcome as R1 | R2);
+      // A thenable result: adopted, as a Promise would, once (later calls are ignored).
+      (then as PromiseLike<R1 | R2>['then']).call(
+        outcome,
         (value) => derived._setResult(value),
-        (reason: unknown) => derived._setException(asError(reason)),
+        (reason: unknown) => derived._setException(errorFromThrown(reason, derived.task, `a thenable returned by then() of task '${derived.task}'`)),
       );
-    } else {
-      derived._setResult(outcome as R1 | R2);
+    } catch (thrown) {
+      derived._setException(errorFromThrown(thrown, derived.task, `a then() callback of task '${derived.task}'`));
     }
   }
 }
@@ -54,8 +55,32 @@ export type DoneCallback<T> = (future: Future<T>) => void;
 /** A Future's waiters, settled in the order added: done callbacks, then() reactions, its Promise. */
 export type Waiter = ((future: never) => void) | Reaction<never, unknown, unknown> | PromiseWaiter<never>;
 
+// Waiters of Futures settled while other waiters run (each link of a then() chain settles
+// the next; a callback may cancel another Future): queued as (waiter, future) pairs and run
+// by the outermost settleWaiters in a loop, so a chain of any length never grows the stack.
+const deferred: unknown[] = [];
+let settling = false;
+
+/** Runs the waiters of `future`, which has just settled. */
+export function settleWaiters<T>(callbacks: Waiter | Waiter[], future: Future<T>): void {
+  if (settling) {
+    if (Array.isArray(callbacks)) for (const waiter of callbacks) deferred.push(waiter, future);
+    else deferred.push(callbacks, future);
+    return;
+  }
+  settling = true;
+  try {
+    if (Array.isArray(callbacks)) for (const waiter of callbacks) settle(waiter, future);
+    else settle(callbacks, future);
+    for (let i = 0; i < deferred.length; i += 2) settle(deferred[i] as Waiter, deferred[i + 1] as Future<unknown>);
+  } finally {
+    settling = false;
+    if (deferred.length !== 0) deferred.length = 0;
+  }
+}
+
 /** Runs one waiter of `future`, which has just settled. */
-export function settle<T>(waiter: Waiter, future: Future<T>): void {
+function settle<T>(waiter: Waiter, future: Future<T>): void {
   if (waiter instanceof Reaction) (waiter as unknown as Reaction<T, unknown, unknown>).run(future);
   else if (waiter instanceof PromiseWaiter) {
     const error = future._peekError();
@@ -74,8 +99,4 @@ export function invoke<T>(fn: DoneCallback<T>, future: Future<T>): void {
       throw error;
     });
   }
-}
-
-function asError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(String(reason), { cause: reason });
 }

@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import { cancelledError } from './errors';
 import { FutureHandle, handleOf } from './future-handle';
 import { futureLine } from './future-printing';
-import { DoneCallback, invoke, PromiseWaiter, Reaction, settle, Waiter } from './future-reactions';
+import { DoneCallback, invoke, PromiseWaiter, Reaction, settleWaiters, Waiter } from './future-reactions';
 import { checkResolversArgs, FutureOwner, FutureResolvers, resolversOf } from './future-resolvers';
 import { withTimeout } from './timers';
 import { unwatchUnretrieved, watchUnretrieved } from './unretrieved';
@@ -271,8 +271,7 @@ export class Future<T> implements PromiseLike<T> {
     const callbacks = this._callbacks;
     if (callbacks === undefined) return;
     this._callbacks = undefined;
-    if (!Array.isArray(callbacks)) settle(callbacks, this);
-    else for (const waiter of callbacks) settle(waiter, this);
+    settleWaiters(callbacks, this);
   }
 
   private _retrieved(): void {

@@ -1,6 +1,7 @@
 // asyncio's "exception was never retrieved": a Future that failed while nobody was
 // watching it, and is garbage-collected with its error still unread, is reported as a
 // process warning, never as an unhandled rejection.
+import { safely } from './validate';
 
 const registry = new FinalizationRegistry<{ task: string; message: string }>((held) => {
   process.emitWarning(
@@ -11,7 +12,9 @@ const registry = new FinalizationRegistry<{ task: string; message: string }>((he
 
 /** Warns when `future` is collected, unless unwatch(future) comes first. */
 export function watchUnretrieved(future: object, task: string, error: Error): void {
-  registry.register(future, { task, message: error.message }, future);
+  // A hostile error (a throwing 'message' getter) must not stop its Future from settling.
+  const message = safely(() => String(error.message), '(its message cannot be read)');
+  registry.register(future, { task, message }, future);
 }
 
 /** Its error was read: no warning. */

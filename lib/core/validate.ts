@@ -18,7 +18,13 @@ export function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return `${typeof value} ${String(value)}`;
   }
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  if (typeof value === 'object') {
+    try {
+      return (value as object).constructor?.name ?? 'an object';
+    } catch {
+      return 'an object'; // a revoked Proxy, a throwing 'constructor' getter
+    }
+  }
   return typeof value;
 }
 
@@ -89,4 +95,13 @@ export function checkShutdownOptions(options: ShutdownOptions | undefined): Requ
     return value;
   };
   return { wait: flag('wait', true), cancelFutures: flag('cancelFutures', false), cancelRunning: flag('cancelRunning', false) };
+}
+
+/** Reads a property of an error or a value for a message; a throwing getter or Proxy trap gives `fallback`. */
+export function safely<V>(read: () => V, fallback: V): V {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
 }

@@ -2,10 +2,10 @@
 // attempts (start, adopt the result, done or failed), retries after a backoff, its
 // deadline, and abandonment by cancel or timeout. Whichever way it ends, finish() gives
 // back its slot, timers and children and takes it off the pool's list of live tasks.
-import { cancelledError, RetryError, TimeoutError } from '../core/errors';
+import { cancelledError, errorFromThrown, RetryError, TimeoutError } from '../core/errors';
 import type { PoolCore } from '../core/pool-core';
 import { clearLongTimeout, setLongTimeout } from '../core/timers';
-import { describe, NO_ARGS } from '../core/validate';
+import { NO_ARGS } from '../core/validate';
 import { types } from 'node:util';
 
 import { backoffDelay } from './retry';
@@ -162,7 +162,7 @@ export class Attempts {
     }
     rec.ctx = undefined;
     this.running--;
-    const error = toError(thrown, rec.future.task);
+    const error = errorFromThrown(thrown, rec.future.task);
     const policy = rec.retry;
     let final: Error = error;
     if (policy !== undefined) {
@@ -172,7 +172,7 @@ export class Attempts {
           again = policy.retryOn(error, rec.attempt) === true;
         } catch (predicateError) {
           again = false;
-          final = toError(predicateError, rec.future.task);
+          final = errorFromThrown(predicateError, rec.future.task);
           if (final.cause === undefined) final.cause = error;
         }
       }
@@ -270,9 +270,4 @@ export class Attempts {
     if (rec.next !== undefined) rec.next.prev = rec.prev;
     rec.prev = rec.next = undefined;
   }
-}
-
-function toError(thrown: unknown, task: string): Error {
-  if (thrown instanceof Error) return thrown;
-  return new Error(`task '${task}' threw a non-Error value: ${describe(thrown)}`, { cause: thrown });
 }

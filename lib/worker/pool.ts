@@ -10,7 +10,7 @@
 // that ignores its bit for `killAfter` ms has its worker terminated and replaced
 // (failures.ts, with crashes and the restart breaker); the jobs queued behind it in that
 // worker had not started and go back to the front of the queue.
-import { TimeoutError } from '../core/errors';
+import { errorFromThrown, TimeoutError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions } from '../core/executor';
 import { Future } from '../core/future';
 import type { FutureHandle } from '../core/future-handle';
@@ -277,7 +277,7 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
       future._setException(new TimeoutError(`task '${future.task}' passed its deadline`));
     } else {
       counters.failed++;
-      future._setException(value instanceof Error ? value : new Error(String(value)));
+      future._setException(errorFromThrown(value, future.task));
     }
     if (--this.live === 0) this.core.notifyIdle();
   }

@@ -12,6 +12,7 @@ import { types } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 
+import { safely } from '../core/validate';
 import { Context } from './context';
 import {
   DEADLINE,
@@ -213,12 +214,14 @@ function finish(ctx: Context, slot: number, value: unknown, failed: boolean, sta
 }
 
 function toCloneableError(value: unknown): unknown {
-  if (value instanceof Error) return value;
   try {
+    if (value instanceof Error) return value;
     structuredClone(value);
     return value;
   } catch {
-    return new Error(String(value));
+    // Not cloneable (a symbol, a function, a revoked Proxy whose instanceof throws too): a
+    // throw of the user's must fail its task, never crash this worker.
+    return new Error(safely(() => String(value), 'a value that cannot be sent to the caller'));
   }
 }
 

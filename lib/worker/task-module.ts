@@ -3,6 +3,7 @@
 // here; each key resolved once per worker, so a tiny task allocates no lookup.
 import { fileURLToPath } from 'node:url';
 
+import { safely } from '../core/validate';
 import type { WorkerTaskContext } from './context';
 import { CHUNK_PREFIX } from './protocol';
 
@@ -81,9 +82,10 @@ function wrapShipped(fn: TaskFn): TaskFn {
 }
 
 function explain(error: unknown): unknown {
-  if (error instanceof ReferenceError) {
+  // safely: a revoked Proxy was thrown (toCloneableError reports it)
+  if (safely(() => error instanceof ReferenceError, false)) {
     return new ReferenceError(
-      `${error.message} (a function submitted to WorkerPool is shipped by its source and runs in a worker: it cannot use the caller's variables or imports; pass them as arguments, or put the task in the pool's module)`,
+      `${(error as ReferenceError).message} (a function submitted to WorkerPool is shipped by its source and runs in a worker: it cannot use the caller's variables or imports; pass them as arguments, or put the task in the pool's module)`,
     );
   }
   return error;
