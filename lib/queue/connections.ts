@@ -199,13 +199,25 @@ export class Connections {
   }
 }
 
-/** BullMQ's close() waits for Redis; with Redis away, give up after 2 s and drop the sockets. */
+/**
+ * BullMQ's close() waits for Redis; with Redis away, give up after 2 s and drop the sockets.
+ * disconnect() can wait forever too (seen after a Redis restart while a QueueEvents was
+ * closing: the next open waited on this close, and every submit after it hung): bounded as
+ * well, so that a close always ends.
+ */
 async function closeWithin(c: Queue | QueueEvents): Promise<void> {
+  if ((await within(c.close(), 2000)) === 'late') await within(c.disconnect(), 1000);
+}
+
+/** `work`'s end, or 'late' after `ms` (what it throws counts as its end). */
+async function within(work: Promise<unknown>, ms: number): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), 2000);
+    timer = setTimeout(() => resolve('late'), ms);
   });
-  const outcome = await Promise.race([c.close().catch(() => undefined), late]);
-  clearTimeout(timer);
-  if (outcome === 'late') await c.disconnect().catch(() => undefined);
+  try {
+    return await Promise.race([work.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
