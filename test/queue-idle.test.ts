@@ -106,8 +106,11 @@ describe('an idle QueuePool does not keep the process alive (child processes)', 
     await until(() => c.output().includes('idle'), 'the client idle', 20_000);
     await redis.stop();
     try {
-      // Its own hold ends after 1 s; ioredis' reconnect timers must not hold it longer.
-      assert.equal(await exitsWithin(c, 5_000), 0, c.output());
+      // Its own hold ends after 1 s; ioredis' reconnect timers must not hold it longer. It
+      // exits ~2 s after Redis went away, but about 1 run in 10 only after ~11 s: a close
+      // racing BullMQ's blocking read waits out its 10 s watchdog timer (ref'd, out of our
+      // reach). Bounded either way; the bound here says so.
+      assert.equal(await exitsWithin(c, 15_000), 0, c.output());
       assert.deepEqual(c.output().trim().split('\n'), ['first 3', 'idle', 'done']);
     } finally {
       await redis.start(); // only once stopped: start() on a running one would orphan it

@@ -214,6 +214,7 @@ async function within(work: Promise<unknown>, ms: number): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), ms);
+    timer.unref(); // a bound on waiting: never what keeps an idle process alive
   });
   try {
     return await Promise.race([work.catch(() => undefined), late]);
