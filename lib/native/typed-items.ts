@@ -129,7 +129,8 @@ export function checkNumberSlice(kernel: AnyKernel, slice: NumberSlice): void {
   const { view } = slice;
   const range = slice.range;
   if (range !== undefined && range[0] >= spec.min && range[1] <= spec.max) return; // all fit
-  const bad = firstBad(view, spec.min, spec.max, integer);
+  // Integer element types hold no NaN, no fraction and nothing near 2^63: only the range.
+  const bad = range !== undefined ? firstOutside(view, spec.min, spec.max) : firstBad(view, spec.min, spec.max, integer);
   if (bad < 0) return;
   const where = `items[${slice.first + bad}]`;
   try {
@@ -155,6 +156,15 @@ function firstBad(view: NumberArray, min: number, max: number, integer: boolean)
       const v = view[i]!;
       if (!(v >= min && v <= max)) return i;
     }
+  }
+  return -1;
+}
+
+function firstOutside(view: NumberArray, min: number, max: number): number {
+  const n = view.length;
+  for (let i = 0; i < n; i++) {
+    const v = view[i]!;
+    if (v < min || v > max) return i;
   }
   return -1;
 }

@@ -169,6 +169,35 @@ PoolObject::Decoded PoolObject::decode_args(Napi::Env env, const wire::Record& r
   };
   const corepool_kernel* k = r.kernel;
   corepool_value* args = t.args();
+  auto out_of_range = [&](const corepool_arg_spec& spec) {
+    Napi::RangeError::New(env, std::string(k->name) + ": argument '" + spec.name +
+                                   "' is out of range")
+        .ThrowAsJavaScriptException();
+    return refuse();
+  };
+  if (k->arg_count == 1 && !by_object(k->args[0].kind)) {
+    // One number per item (map over numbers, often a typed array's slice): one tight
+    // loop over the record, the same guard as below.
+    const corepool_arg_spec& spec = k->args[0];
+    if (spec.kind == COREPOOL_ARG_INT && spec.min >= -9223372036854775808.0 &&
+        spec.max < 9223372036854775808.0) {
+      // Branch-free, checked once at the end: an integer in [min, max] (NaN fails the
+      // comparisons; the bounds keep the cast within int64, so it is defined).
+      const double lo = spec.min, hi = spec.max;
+      bool ok = true;
+      for (size_t i = 0; i < r.arg_numbers; ++i) {
+        const double d = r.args[i];
+        const bool in = d >= lo && d <= hi;
+        const double clamped = in ? d : 0;
+        args[i].integer = int64_t(clamped);
+        ok &= in & (double(args[i].integer) == clamped);
+      }
+      return ok ? Decoded::Ok : out_of_range(spec);
+    }
+    for (size_t i = 0; i < r.arg_numbers; ++i)
+      if (!wire::decode_scalar(spec, r.args[i], args[i])) return out_of_range(spec);
+    return Decoded::Ok;
+  }
   CopySpace copies(t);
   for (size_t i = 0; i < r.arg_numbers; ++i) {
     const uint32_t spec_index = uint32_t(i % k->arg_count);
@@ -176,10 +205,7 @@ PoolObject::Decoded PoolObject::decode_args(Napi::Env env, const wire::Record& r
     if (!by_object(spec.kind)) {
       // Numbers and booleans take the fast path: JS checked them against the same spec.
       if (wire::decode_scalar(spec, r.args[i], args[i])) continue;
-      Napi::RangeError::New(env, std::string(k->name) + ": argument '" + spec.name +
-                                     "' is out of range")
-          .ThrowAsJavaScriptException();
-      return refuse();
+      return out_of_range(spec);
     }
     uint32_t index = 0;
     if (!wire::object_index(r.args[i], object_count, index)) return Decoded::Malformed;
