@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 
 import { kernels, NativePool } from '../lib/index';
 import { isPrime } from '../bench/contenders/js-kernels.cjs';
+import { until } from './helpers';
 import { explain, runChild } from './robustness/child';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -92,6 +93,19 @@ describe('map and mapChunks over a typed array (NativePool)', function () {
       );
       assert.deepEqual(seen, reference.slice(0, 200), `${Type.name} ${bad}: the chunks before the bad one are yielded first`);
     }
+  });
+
+  it('break in mapChunks over a typed array cancels the chunks outstanding; a timeout stops running ones', async () => {
+    const t0 = performance.now();
+    for await (const chunk of pool.mapChunks(kernels.spin, new Float64Array([0, 0, 10_000, 10_000, 10_000, 10_000]), { chunksize: 2 })) {
+      assert.equal(chunk.length, 2);
+      break;
+    }
+    await until(() => pool.stats().cancelled === 2);
+    assert.ok(performance.now() - t0 < 3000);
+    await assert.rejects(collect(pool.mapChunks(kernels.spin, new Float64Array([10_000, 10_000]), { timeout: 50 })), { name: 'TimeoutError' });
+    await until(() => pool.stats().active === 0);
+    assert.ok(performance.now() - t0 < 5000);
   });
 
   it('-0 is accepted as the item-by-item path accepts it', async () => {
