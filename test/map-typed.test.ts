@@ -184,7 +184,7 @@ describe('map and mapChunks over a typed array (NativePool)', function () {
       override get length(): number {
         return 1e9;
       }
-      static override get [Symbol.species](): Int32ArrayConstructor {
+      static get [Symbol.species](): Int32ArrayConstructor {
         throw new Error('species must not be used');
       }
     }
