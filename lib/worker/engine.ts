@@ -26,6 +26,8 @@ import { CANCEL, DEADLINE, epochNow, Outcome, RESULT_FIELDS, STARTED, TaskKey, W
 import { TaskTable } from './task-table';
 import { Thread } from './thread';
 
+const noop = (): void => undefined;
+
 export class WorkerEngine {
   readonly core: PoolCore;
   readonly tasks: TaskTable;
@@ -87,6 +89,17 @@ export class WorkerEngine {
       this.flushScheduled = false;
       this.dispatch.flush();
     });
+  }
+
+  /** The names of the task module's function exports, as the first worker to load it found
+   * them (task-module.ts, in the worker); fails as the module's load does. */
+  async moduleExports(): Promise<string[]> {
+    if (this.tasks.exportNames === undefined) {
+      // A worker runs tasks only after its 'ready' message, which carries the names.
+      const { key, name, source } = this.tasks.resolve(noop, 'moduleExports');
+      await this.enqueue(key, name, source, NO_ARGS, undefined).result();
+    }
+    return [...this.tasks.exportNames!];
   }
 
   // ---- shutdown, stats ----

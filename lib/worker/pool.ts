@@ -16,6 +16,14 @@ import { CHUNK_PREFIX, TaskKey } from './protocol';
 export type { WorkerTask, WorkerTaskContext };
 export type { TaskHandle, TaskNames, WorkerPoolOptions, WorkerPoolStats, WorkerSubmitOptions };
 
+// What corepool's own modules may ask a pool that its users cannot (set in the class's static block).
+let engineOf: (pool: WorkerPool<unknown>) => WorkerEngine;
+
+/** @internal The names of the function exports of `pool`'s task module (the queue worker serves them). */
+export function moduleExports(pool: WorkerPool<unknown>): Promise<string[]> {
+  return engineOf(pool).moduleExports();
+}
+
 export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskHandle<readonly unknown[], unknown> | WorkerTask<never[], unknown>> {
   readonly minWorkers: number;
   readonly maxWorkers: number;
@@ -24,6 +32,10 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
   /** The task module as a URL, or undefined for a pool of self-contained functions. */
   readonly module: string | undefined;
   readonly #engine: WorkerEngine;
+
+  static {
+    engineOf = (pool) => pool.#engine;
+  }
 
   constructor(options: WorkerPoolOptions = {}) {
     const config = checkWorkerPoolOptions(options);
