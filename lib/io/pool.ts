@@ -93,8 +93,17 @@ export class IoPool implements Executor<AnyIoTask> {
    * (no gain for IO; it exists for the Executor contract).
    */
   map<T, R>(task: IoTask<[item: T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncIterableIterator<R> {
-    checkTask(task, 'map');
-    checkItems(items);
+    return this.#map(task, items, options, false) as AsyncIterableIterator<R>;
+  }
+
+  /** map, yielding each chunk's results as one array, in input order. */
+  mapChunks<T, R>(task: IoTask<[item: T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncIterableIterator<R[]> {
+    return this.#map(task, items, options, true) as AsyncIterableIterator<R[]>;
+  }
+
+  #map<T, R>(task: IoTask<[item: T], R>, items: Iterable<T> | AsyncIterable<T>, options: MapOptions | undefined, chunks: boolean): AsyncIterableIterator<unknown> {
+    checkTask(task, chunks ? 'mapChunks' : 'map');
+    checkItems(items, chunks ? 'mapChunks' : 'map');
     const fn = task as unknown as (ctx: TaskContext, item: unknown) => R | PromiseLike<R>;
     const name = taskName(task);
     const submitChunk = (chunk: unknown[][], timeout: number | undefined): Future<R[]> => {
@@ -105,7 +114,7 @@ export class IoPool implements Executor<AnyIoTask> {
       };
       return this._enqueue(runChunk as AnyIoTask, [], { timeout }, undefined, 'map', name) as Future<R[]>;
     };
-    return orderedMap((item) => [item], submitChunk, items, options, this.maxConcurrency);
+    return orderedMap((item) => [item], submitChunk, items, options, this.maxConcurrency, Infinity, chunks);
   }
 
   /** Stops starting queued tasks (running ones go on) until resume(). */
