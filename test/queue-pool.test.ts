@@ -169,10 +169,10 @@ describe('QueuePool (real Redis, two worker processes)', function () {
   it("reports a task's own error, a missing task and an unencodable result as RemoteTaskError", async () => {
     const e1 = (await qp.submit('fail', ['out of stock']).exception()) as RemoteTaskError;
     assert.ok(e1 instanceof RemoteTaskError);
-    // A module task runs on the worker's WorkerPool, whose structured clone keeps an
-    // error's message but not a custom name (serve({ tasks }) in-process keeps it: below).
-    assert.equal(e1.remoteName, 'Error');
-    assert.match(e1.message, /task 'fail' \(job .*\) failed on a worker: Error: out of stock/);
+    // A module task runs on the worker's WorkerPool: its error's custom name crosses the
+    // structured clone too, as from serve({ tasks }) in-process (below).
+    assert.equal(e1.remoteName, 'InventoryError');
+    assert.match(e1.message, /task 'fail' \(job .*\) failed on a worker: InventoryError: out of stock/);
     const e2 = (await qp.submit('notExported', []).exception()) as RemoteTaskError;
     assert.equal(e2.remoteName, 'TaskNotFound');
     assert.match(e2.message, /has no task 'notExported' \(it serves: .*echo/);

@@ -23,6 +23,7 @@ import { Failures } from './failures';
 import { DISPATCHED, DONE, Job, QUEUED } from './job';
 import { checkTransfer, SUBMIT_KEYS, WorkerPoolConfig, WorkerSubmitOptions } from './options';
 import { CANCEL, DEADLINE, epochNow, Outcome, RESULT_FIELDS, STARTED, TaskKey, WorkerMessage } from './protocol';
+import { receivedNamedError } from './task-error';
 import { TaskTable } from './task-table';
 import { Thread } from './thread';
 
@@ -224,7 +225,7 @@ export class WorkerEngine {
       future._setException(new TimeoutError(`task '${future.task}' passed its deadline`));
     } else {
       counters.failed++;
-      future._setException(errorFromThrown(value, future.task));
+      future._setException(outcome === Outcome.ErrorNamed ? receivedNamedError(value) : errorFromThrown(value, future.task));
     }
     if (--this.live === 0) this.core.notifyIdle();
   }
