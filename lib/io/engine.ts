@@ -7,7 +7,7 @@ import { QueueFullError } from '../core/errors';
 import { Future } from '../core/future';
 import { linkSignal } from '../core/link-signal';
 import { PoolCore } from '../core/pool-core';
-import { describe } from '../core/validate';
+import { describe, NO_ARGS } from '../core/validate';
 import { Attempts } from './attempts';
 import { checkIoSubmitOptions, CheckedIoSubmitOptions, IoOnFull, IoSubmitOptions } from './options';
 import type { SlidingWindow } from './rate-limit';
@@ -39,7 +39,8 @@ export class IoEngine {
 
   /** submit() of anything: checks it, then enqueues it. `parent` is the submitting task, for ctx.submit(). */
   enqueue(fn: AnyIoTask, args: readonly unknown[], options: IoSubmitOptions | undefined, parent: TaskRecord | undefined, caller: string, name?: string): Future<unknown> {
-    return this.enqueueChecked(fn, args, this.checkSubmission(fn, args, options, caller), parent, name);
+    const checked = this.checkSubmission(fn, args, options, caller);
+    return this.enqueueChecked(fn, copyArgs(args), checked, parent, name);
   }
 
   checkSubmission(fn: unknown, args: unknown, options: IoSubmitOptions | undefined, caller: string): CheckedIoSubmitOptions {
@@ -50,6 +51,7 @@ export class IoEngine {
     return checked;
   }
 
+  /** `args` is the task's own copy (copyArgs): the caller may reuse its array at once. */
   enqueueChecked(fn: AnyIoTask, args: readonly unknown[], checked: CheckedIoSubmitOptions, parent: TaskRecord | undefined, name?: string): Future<unknown> {
     const { timeout, runTimeout, signal, priority, retry } = checked;
     this.core.checkOpen();
@@ -102,4 +104,10 @@ export function checkTask(task: unknown, caller: string): void {
 
 export function taskName(fn: { name: string }): string {
   return fn.name || 'anonymous';
+}
+
+/** The arguments as they are at submit, read once (a queued task starts later, and a retry
+ * runs them again): a caller that reuses one array for its submits changes no task's. */
+export function copyArgs(args: readonly unknown[]): readonly unknown[] {
+  return args.length === 0 ? NO_ARGS : Array.prototype.slice.call(args);
 }

@@ -25,7 +25,7 @@ import type { FutureHandle } from '../core/future-handle';
 import { orderedMap } from '../core/map';
 import { checkItems, checkPoolName } from '../core/pool-core';
 import { checkCount, checkOptions, checkShutdownOptions, describe } from '../core/validate';
-import { checkTask, IoEngine, taskName } from './engine';
+import { checkTask, copyArgs, IoEngine, taskName } from './engine';
 import { DEFAULT_IO_CONCURRENCY, IoOnFull, IoPoolOptions, IoPoolStats, IoSubmitOptions } from './options';
 import { checkRateLimit } from './rate-limit';
 import { checkRetryOptions } from './retry';
@@ -73,9 +73,10 @@ export class IoPool implements Executor<AnyIoTask> {
     // Checked now, once: bad arguments throw here, as NativePool's do.
     const engine = this.#engine;
     const checked = engine.checkSubmission(task as unknown as AnyIoTask, args, options, 'submitWhenReady');
+    const values = copyArgs(args);
     return engine.core.submitWhenReady(
       () => engine.queue.full,
-      () => engine.enqueueChecked(task as unknown as AnyIoTask, args, checked, undefined) as Future<R>,
+      () => engine.enqueueChecked(task as unknown as AnyIoTask, values, checked, undefined) as Future<R>,
     );
   }
 
