@@ -94,7 +94,9 @@ export class IoEngine {
   /** After every drain: wake whoever waits for idleness or for room in the queue. */
   private afterDrain(): void {
     if (this.attempts.live === 0) this.core.notifyIdle();
-    if (this.queue.hasRoom) this.core.wakeRoomWaiters();
+    // The same test as submitWhenReady's wait (not `queued < maxQueue`, never true with
+    // maxQueue 0, where the room is a free slot).
+    if (this.core.hasRoomWaiters && !this.queue.full) this.core.wakeRoomWaiters();
   }
 }
 
