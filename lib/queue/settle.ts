@@ -7,6 +7,7 @@
 import { JobLostError, KernelError, RemoteTaskError, TimeoutError } from '../core/errors';
 import { Future, FutureOwner, FutureResolvers } from '../core/future';
 import type { PoolCore } from '../core/pool-core';
+import { clearLongTimeout, LongTimer } from '../core/timers';
 import { decode } from './codec';
 import type { Connections } from './connections';
 import { JobData, parseFailure } from './protocol';
@@ -26,7 +27,7 @@ export class Entry implements FutureOwner {
   /** A worker reported it active (and no stall since). */
   running = false;
   startedAt = -1; // performance.now() at the 'active' event
-  timer: NodeJS.Timeout | undefined = undefined;
+  timer: LongTimer | undefined = undefined; // the client's deadline (submit-batch.ts)
   missing = 0; // sweeps in a row that found no job hash
 
   constructor(
@@ -159,7 +160,7 @@ export class JobTable {
   settle(entry: Entry, how: Outcome, value?: unknown): void {
     if (!this.live(entry)) return;
     this.#entries.delete(entry.seq);
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    clearLongTimeout(entry.timer);
     if (entry.startedAt >= 0) this.core.recordTimes((entry.startedAt - entry.submittedAt) * 1e6, (performance.now() - entry.startedAt) * 1e6);
     const counters = this.core.counters;
     if (entry.future.cancelRequested || how === 'cancelled') counters.cancelled++;

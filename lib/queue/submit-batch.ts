@@ -5,6 +5,7 @@
 // period after a job's deadline, so a deadline holds even when no worker is alive.
 import { QueueUnavailableError, TimeoutError } from '../core/errors';
 import type { Future } from '../core/future';
+import { clearLongTimeout, LongTimer, setLongTimeout } from '../core/timers';
 import type { Connections } from './connections';
 import type { QueuePoolConfig } from './options';
 import { describeConnection, JobData } from './protocol';
@@ -33,8 +34,7 @@ export class SubmitBatch {
     const entry = this.jobs.add(++this.#seq, name, data);
     this.submitted++;
     if (data.d !== undefined) {
-      entry.timer = setTimeout(() => this.#deadlinePassed(entry), Math.max(0, data.d - Date.now()) + DEADLINE_GRACE_MS);
-      entry.timer.unref();
+      entry.timer = setLongTimeout(() => this.#deadlinePassed(entry), Math.max(0, data.d - Date.now()) + DEADLINE_GRACE_MS, true);
     }
     this.#batch.push(entry);
     if (!this.#flushScheduled) {
@@ -70,12 +70,12 @@ export class SubmitBatch {
       data: e.data,
       opts: { jobId: e.jobId, attempts: 1, removeOnComplete: { age: keep }, removeOnFail: { age: keep } },
     }));
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     // Held until Redis answers or enqueueTimeout passes.
     this.links.hold();
     const added = this.links.open().then((links) => links.queue.addBulk(jobs));
     const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), enqueueTimeout);
+      timer = setLongTimeout(() => resolve('timeout'), enqueueTimeout); // none for Infinity
     });
     try {
       const outcome = await Promise.race([added, timedOut]);
@@ -96,7 +96,7 @@ export class SubmitBatch {
       for (const e of batch) this.jobs.settle(e, 'error', e2);
       return;
     } finally {
-      clearTimeout(timer);
+      clearLongTimeout(timer);
       this.links.release();
     }
     for (const e of batch) {

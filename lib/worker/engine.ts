@@ -74,9 +74,8 @@ export class WorkerEngine {
     this.dispatch.push(job);
     if (deadlineAt !== 0 || runTimeout !== undefined) this.deadlines.start();
     if (deadlineAt !== 0) {
-      job.timer = setLongTimeout(() => this.onMainDeadline(job), timeout!);
-      // Not what keeps the process alive: the job's worker is ref'd while it holds the job.
-      if (typeof (job.timer as NodeJS.Timeout).unref === 'function') (job.timer as NodeJS.Timeout).unref();
+      // Unref'd: not what keeps the process alive; the job's worker is ref'd while it holds the job.
+      job.timer = setLongTimeout(() => this.onMainDeadline(job), timeout!, true);
     }
     if (signal !== undefined) linkSignal(future, signal);
     this.scheduleFlush();
