@@ -279,6 +279,20 @@ describe('QueuePool (real Redis, two worker processes)', function () {
     }
   });
 
+  it('cancel() in the tick of submit: those jobs never reach Redis, their neighbours in the batch run', async () => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'corepool-q-')), 'runs.log');
+    const tags = Array.from({ length: 50 }, (_, i) => `t${i}`);
+    const fs_ = tags.map((tag) => qp.submit('logged', [log, tag, 1]));
+    const cancelled = new Set(tags.filter((_, i) => i % 3 === 1));
+    for (let i = fs_.length - 1; i >= 0; i--) if (cancelled.has(tags[i]!)) assert.equal(fs_[i]!.cancel(), true);
+    const ran = tags.filter((t) => !cancelled.has(t));
+    assert.deepEqual(await Promise.all(fs_.filter((_, i) => !cancelled.has(tags[i]!))), ran);
+    for (const [i, f] of fs_.entries()) if (cancelled.has(tags[i]!)) assert.equal(f.state, 'CANCELLED');
+    await sleep(300); // a cancelled job that had reached Redis would have run by now
+    // `logged` writes a line as it starts and one as it ends.
+    assert.deepEqual([...new Set(fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[1]))].sort(), [...ran].sort());
+  });
+
   it('a map that breaks early cancels what is outstanding', async () => {
     const before = qp.stats().cancelled;
     for await (const r of qp.map('sleep', [1, 20_000, 20_000, 20_000], { chunksize: 1 })) {

@@ -22,6 +22,8 @@ export class Entry implements FutureOwner {
   readonly future: Future<unknown>;
   readonly #resolvers: FutureResolvers<unknown>;
   readonly submittedAt = performance.now();
+  /** In the tick's batch, not yet handed to addBulk (submit-batch.ts). */
+  batched = false;
   /** addBulk took it: it is in Redis. */
   sent = false;
   /** A worker reported it active (and no stall since). */

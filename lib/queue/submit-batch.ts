@@ -36,6 +36,7 @@ export class SubmitBatch {
     if (data.d !== undefined) {
       entry.timer = setLongTimeout(() => this.#deadlinePassed(entry), Math.max(0, data.d - Date.now()) + DEADLINE_GRACE_MS, true);
     }
+    entry.batched = true;
     this.#batch.push(entry);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -46,10 +47,9 @@ export class SubmitBatch {
 
   /** An Entry's cancel(): true if taken (the Future will end CANCELLED). */
   cancel(entry: Entry): boolean {
-    const index = this.#batch.indexOf(entry);
-    if (index >= 0) {
-      // Still in this tick's batch: it never reaches Redis.
-      this.#batch.splice(index, 1);
+    if (entry.batched) {
+      // Still in this tick's batch: settled now, and #flush leaves it out (O(1): a
+      // shutdown cancelling n unsent jobs is O(n)), so it never reaches Redis.
       this.jobs.settle(entry, 'cancelled');
       return true;
     }
@@ -61,8 +61,13 @@ export class SubmitBatch {
   /** Sends the tick's jobs in one addBulk, bounded by enqueueTimeout. */
   async #flush(): Promise<void> {
     this.#flushScheduled = false;
-    const batch = this.#batch;
+    const taken = this.#batch;
     this.#batch = [];
+    const batch: Entry[] = [];
+    for (const e of taken) {
+      e.batched = false;
+      if (this.jobs.live(e)) batch.push(e); // not cancelled (nor past its deadline) meanwhile
+    }
     if (batch.length === 0) return;
     const { queue, connection, enqueueTimeout, keepFinished: keep } = this.config;
     const jobs = batch.map((e) => ({
