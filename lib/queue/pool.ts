@@ -50,7 +50,8 @@ export interface QueuePoolOptions {
   /** BullMQ's key prefix. Default 'bull'. */
   prefix?: string;
   /** Most ms a submit waits for Redis to take its job before its Future fails with
-   * QueueUnavailableError. Default 10000: a Redis restart shorter than that loses nothing. */
+   * QueueUnavailableError. Default 10000: a Redis restart shorter than that loses nothing;
+   * Infinity: no bound. */
   enqueueTimeout?: number;
   /** For messages and stats. Default: the queue's name. */
   name?: string;
