@@ -108,8 +108,54 @@ export function sourceMap<R, C extends { readonly length: number }>(
   const signal = checkSignal(options?.signal);
   // mapChunks yields exactly one array per chunk; map merges small finished chunks into
   // one yield, since it hands out items one by one anyway.
-  const results = mapInOrder(source, submitChunk, chunksize, buffersize, timeout, signal, chunks ? 0 : MERGE_BELOW);
+  const closer = new Closer();
+  const results = closable(mapInOrder(source, submitChunk, chunksize, buffersize, timeout, signal, chunks ? 0 : MERGE_BELOW, closer), closer);
   return chunks ? results : flatten(results);
+}
+
+const NOOP = (): void => undefined;
+const HEAD_SETTLED = Symbol('head settled');
+const CLOSED = Symbol('closed');
+
+/** Lets return() reach into a generator suspended in an await (an async generator queues
+ * return() behind the next() in flight): it cancels what is outstanding at once and wakes
+ * the generator, which then ends. */
+class Closer {
+  closed = false;
+  cancel: () => void = NOOP;
+  private wake: () => void = NOOP;
+  /** Resolves when close() is called. A fresh promise per wait, replacing the one before:
+   * reactions do not pile up on one promise over a long map. */
+  closing(): Promise<typeof CLOSED> {
+    return new Promise((resolve) => (this.wake = () => resolve(CLOSED)));
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancel();
+    this.wake();
+  }
+}
+
+function closable<T>(gen: AsyncGenerator<T, void, undefined>, closer: Closer): AsyncGenerator<T, void, undefined> {
+  const iterator: AsyncGenerator<T, void, undefined> = {
+    next: () => gen.next(),
+    return: (value?: void | PromiseLike<void>) => {
+      closer.close();
+      return gen.return(value as void);
+    },
+    throw: (error: unknown) => {
+      closer.close();
+      return gen.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+    [Symbol.asyncDispose]: async () => {
+      await iterator.return(undefined);
+    },
+  };
+  return iterator;
 }
 
 /**
@@ -121,14 +167,28 @@ function flatten<R>(chunks: AsyncGenerator<R[], void, undefined>): AsyncGenerato
   let buffer: R[] = [];
   let index = 0;
   const done = (): IteratorReturnResult<void> => ({ value: undefined, done: true });
-  const next = (): Promise<IteratorResult<R, void>> => {
+  const step = (): Promise<IteratorResult<R, void>> => {
     if (index < buffer.length) return Promise.resolve({ value: buffer[index++]!, done: false });
-    return chunks.next().then((step): IteratorResult<R, void> | Promise<IteratorResult<R, void>> => {
-      if (step.done) return done();
-      buffer = step.value;
+    return chunks.next().then((chunk): IteratorResult<R, void> | Promise<IteratorResult<R, void>> => {
+      if (chunk.done) return done();
+      buffer = chunk.value;
       index = 0;
-      return next();
+      return step();
     });
+  };
+  // next() calls made before the previous one settled (Promise.all over next(), a
+  // prefetching consumer) are served in order, each after the one before, as an async
+  // generator queues them: they share one buffer.
+  let last: Promise<unknown> | undefined;
+  const next = (): Promise<IteratorResult<R, void>> => {
+    if (last === undefined && index < buffer.length) return Promise.resolve({ value: buffer[index++]!, done: false });
+    const result = last === undefined ? step() : last.then(step, step);
+    last = result;
+    const clear = (): void => {
+      if (last === result) last = undefined;
+    };
+    result.then(clear, clear);
+    return result;
   };
   const iterator: AsyncGenerator<R, void, undefined> = {
     next,
@@ -163,6 +223,7 @@ async function* mapInOrder<R, C extends { readonly length: number }>(
   timeout: number | undefined,
   signal: AbortSignal | undefined,
   mergeBelow: number,
+  closer: Closer,
 ): AsyncGenerator<R[], void, undefined> {
   const deadline = timeout === undefined ? undefined : performance.now() + timeout;
   const remaining = (): number | undefined => (deadline === undefined ? undefined : Math.max(0, deadline - performance.now()));
@@ -183,14 +244,37 @@ async function* mapInOrder<R, C extends { readonly length: number }>(
   // Refill once half the buffer has drained, not after every result: topping up by one
   // chunk per consumed chunk would send the pool one task per tick (batches of one).
   const refillAt = Math.floor(buffersize / 2);
+  // A take from an async source still in flight, kept across yields: a slow source must
+  // not hold back results that are ready (nor the signal, the timeout or return()).
+  let taking: { chunk: Promise<C>; room: number } | undefined;
+  closer.cancel = () => {
+    for (let i = head; i < pending.length; i++) pending[i]?.future.cancel();
+  };
   try {
     for (;;) {
       // Fill: submit chunks until the buffer is full or the input ends.
       while (!exhausted && inFlight < buffersize && (inFlight <= refillAt || head === pending.length)) {
-        const room = Math.min(chunksize, buffersize - inFlight);
-        // Not awaited from a sync source: with chunksize 1 that would be a tick per item.
-        const taken = source.take(room);
-        const chunk = taken instanceof Promise ? await taken : (taken as C);
+        let room = Math.min(chunksize, buffersize - inFlight);
+        let chunk: C;
+        if (taking === undefined) {
+          // Not awaited from a sync source: with chunksize 1 that would be a tick per item.
+          const taken = source.take(room);
+          if (taken instanceof Promise) {
+            taken.catch(NOOP); // awaited below, maybe only after a yield or never (an early exit)
+            taking = { chunk: taken, room };
+          } else chunk = taken;
+        }
+        if (taking !== undefined) {
+          room = taking.room;
+          const waits: Promise<C | typeof HEAD_SETTLED | typeof CLOSED>[] = [taking.chunk, closer.closing()];
+          if (head < pending.length) waits.push(pending[head]!.future.result().then(() => HEAD_SETTLED, () => HEAD_SETTLED));
+          const arrived = await bounded(Promise.race(waits), remaining(), signal, timeout);
+          if (arrived === CLOSED) return;
+          if (arrived === HEAD_SETTLED) break; // yield it; the take goes on
+          chunk = arrived;
+          taking = undefined;
+        }
+        chunk = chunk!;
         if (chunk.length < room) exhausted = true;
         if (chunk.length === 0) break;
         const stopped = stop();
@@ -202,7 +286,13 @@ async function* mapInOrder<R, C extends { readonly length: number }>(
       // It stays in `pending` while awaited, so that an abort or timeout in the wait
       // cancels it too (in the finally below).
       const next = pending[head]!;
-      let results = await waitFor(next.future, remaining(), signal, timeout);
+      let results: R[];
+      try {
+        results = await waitFor(next.future, remaining(), signal, timeout);
+      } catch (error) {
+        if (closer.closed) return; // return() cancelled it: the iteration just ends
+        throw error;
+      }
       pending[head++] = undefined as never;
       inFlight -= next.size;
       // The chunks after it that have already succeeded go out in the same yield: one
@@ -230,12 +320,21 @@ async function* mapInOrder<R, C extends { readonly length: number }>(
     }
   } finally {
     for (let i = head; i < pending.length; i++) pending[i]?.future.cancel();
-    if (!exhausted) await source.close();
+    // An async generator's return() waits for the next() in flight: not awaited then, so
+    // that a stalled source cannot hold the map's end (nor its error) back.
+    if (taking !== undefined) Promise.resolve(source.close()).catch(NOOP);
+    else if (!exhausted) await source.close();
   }
 }
 
 function waitFor<R>(future: Future<R>, remainingMs: number | undefined, signal: AbortSignal | undefined, timeout: number | undefined): Promise<R> {
-  if (future.done() || (remainingMs === undefined && signal === undefined)) return future.result();
+  if (future.done()) return future.result();
+  return bounded(future.result(), remainingMs, signal, timeout);
+}
+
+/** `promise`, or map's CancelledError / TimeoutError if the signal or the deadline comes first. */
+function bounded<R>(promise: Promise<R>, remainingMs: number | undefined, signal: AbortSignal | undefined, timeout: number | undefined): Promise<R> {
+  if (remainingMs === undefined && signal === undefined) return promise;
   return new Promise<R>((resolve, reject) => {
     let timer: LongTimer | undefined;
     const onAbort = (): void => finish(new CancelledError('map was aborted by its signal', { cause: signal?.reason }));
@@ -250,7 +349,7 @@ function waitFor<R>(future: Future<R>, remainingMs: number | undefined, signal: 
     if (remainingMs !== undefined) {
       timer = setLongTimeout(() => finish(new TimeoutError(`map did not finish within ${timeout} ms`)), remainingMs);
     }
-    future.result().then(
+    promise.then(
       (v) => finish(undefined, v),
       (e: Error) => finish(e),
     );
