@@ -199,7 +199,7 @@ function runChunk(fn: TaskFn, ctx: Context, items: unknown[][]): unknown[] | Pro
 }
 
 function finish(ctx: Context, slot: number, value: unknown, failed: boolean, started: number): void {
-  ctx.finished = true;
+  ctx.end();
   scope.end(ctx);
   const runNs = (performance.now() - started) * 1e6;
   if (failed) {
