@@ -26,6 +26,15 @@ describe('WorkerPool', function () {
     assert.equal(await pool.submit(async (_ctx, s: string) => s.toUpperCase(), ['ok']), 'OK');
   });
 
+  it('args are read at submit (a reused array is safe); an object inside is cloned when the tick ends, as documented', async () => {
+    const args: [{ n: number }] = [{ n: 1 }];
+    const first = pool.submit((_ctx, o: { n: number }) => o.n, args);
+    args[0] = { n: 2 }; // a new element: the first task keeps its own
+    const second = pool.submit((_ctx, o: { n: number }) => o.n, args);
+    args[0].n = 3; // a write inside an object before the tick ends reaches the task
+    assert.deepEqual(await Promise.all([first, second]), [1, 3]);
+  });
+
   it('cancels a running sync loop at its checkpoint and keeps the worker', async () => {
     const tid = await pool.submit(pool.task('threadId'), []);
     const f = pool.submit(pool.task('spin'), [60_000]);
