@@ -77,6 +77,13 @@ describe('WorkerPool', function () {
     assert.ok(runMs < 1000, `the task ran ${runMs} ms`);
   });
 
+  it('a task whose deadline passed before it started never runs (timeout: 0)', async () => {
+    const ran = new Int32Array(new SharedArrayBuffer(4));
+    const f = pool.submit((_ctx, counter: Int32Array) => Atomics.add(counter, 0, 1), [ran], { timeout: 0 });
+    assert.equal((await f.exception())?.name, 'TimeoutError');
+    assert.equal(await pool.submit((_ctx, counter: Int32Array) => Atomics.load(counter, 0), [ran]), 0);
+  });
+
   it('runTimeout and signal stop tasks too; ctx.signal aborts async tasks', async () => {
     await assert.rejects(pool.submit(pool.task('spin'), [60_000], { runTimeout: 30 }).result(), TimeoutError);
     const controller = new AbortController();

@@ -38,6 +38,8 @@ export class Context implements WorkerTaskContext {
     private readonly words: Int32Array,
     readonly slot: number,
     private readonly taskName: string,
+    /** Epoch ms of the task's deadline (timeout or runTimeout, the earlier), 0 = none. */
+    readonly deadlineAt: number,
   ) {}
 
   checkpoint(): void {

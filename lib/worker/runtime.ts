@@ -118,12 +118,20 @@ function run(): void {
       report(slot, Outcome.Error, task, 0);
       continue;
     }
+    let at = 0;
     if (deadlineAt !== 0 || runTimeout !== 0) {
-      const at = runTimeout === 0 ? deadlineAt : Math.min(deadlineAt || Infinity, epochNow() + runTimeout);
-      if (at <= epochNow()) Atomics.or(words, slot, DEADLINE);
-      else armDeadline(slot, at);
+      const now = epochNow();
+      at = runTimeout === 0 ? deadlineAt : Math.min(deadlineAt || Infinity, now + runTimeout);
+      if (at <= now) {
+        // Its deadline passed while it waited here (timeout: 0 too): it never starts, as a
+        // queued task past its deadline in every pool.
+        Atomics.or(words, slot, DEADLINE);
+        report(slot, Outcome.TimedOut, undefined, 0);
+        continue;
+      }
+      armDeadline(slot, at);
     }
-    const ctx = new Context(words, slot, task.name);
+    const ctx = new Context(words, slot, task.name, at);
     const started = performance.now();
     let result: unknown;
     let then: unknown;
@@ -201,12 +209,21 @@ function runChunk(fn: TaskFn, ctx: Context, items: unknown[][]): unknown[] | Pro
 function finish(ctx: Context, slot: number, value: unknown, failed: boolean, started: number): void {
   ctx.end();
   scope.end(ctx);
-  const runNs = (performance.now() - started) * 1e6;
-  if (failed) {
+  const ended = performance.now();
+  const runNs = (ended - started) * 1e6;
+  let bits = Atomics.load(words, slot) & STOP_BITS;
+  // The deadline wins over a result that comes after it, as in NativePool: also when the
+  // deadline thread's timer is late (the clock was read anyway, for runNs).
+  if (bits === 0 && ctx.deadlineAt !== 0 && performance.timeOrigin + ended >= ctx.deadlineAt) bits = DEADLINE;
+  if (bits !== 0) {
     // A task that throws after its stop bit was set stopped because of it (its checkpoint,
-    // an aborted signal, a native kernel that obeyed the word): that is the outcome.
-    const bits = Atomics.load(words, slot) & STOP_BITS;
-    report(slot, bits !== 0 ? stopOutcome(bits) : Outcome.Error, bits !== 0 ? undefined : toCloneableError(value), runNs);
+    // an aborted signal, a native kernel that obeyed the word); one that returns after it
+    // ignored it: either way the stop is the outcome and its value is dropped.
+    report(slot, stopOutcome(bits), undefined, runNs);
+    return;
+  }
+  if (failed) {
+    report(slot, Outcome.Error, toCloneableError(value), runNs);
     return;
   }
   if (ctx.transferList !== undefined) transfers.push(...ctx.transferList);
