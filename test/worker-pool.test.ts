@@ -170,6 +170,27 @@ describe('WorkerPool', function () {
     assert.throws(() => pool.submit(pool.task('add'), [1, 2], { timout: 1 } as never), /unknown option 'timout'/);
   });
 
+  it('a method shorthand or an accessor is a TypeError at submit; a function submitted again is the same task', async () => {
+    const methods = {
+      double(_ctx: unknown, x: number): number {
+        return x * 2;
+      },
+      get getter(): () => number {
+        return () => 1;
+      },
+    };
+    assert.throws(() => pool.submit(methods.double, [2]), (e: Error) => e instanceof TypeError && /'double' cannot be shipped .*method shorthand/.test(e.message));
+    assert.throws(() => pool.map(methods.double, [1]), /'double' cannot be shipped/);
+    const getter = Object.getOwnPropertyDescriptor(methods, 'getter')!.get!;
+    assert.throws(() => pool.submit(getter as never, []), /cannot be shipped/);
+    const viaArrow = { double: (_ctx: unknown, x: number): number => x * 2 };
+    const triple = function (_ctx: unknown, x: number): number {
+      return x * 3;
+    };
+    const results = await Promise.all([pool.submit(viaArrow.double, [2]), pool.submit(triple, [2]), pool.submit(viaArrow.double, [5]), pool.submit(triple, [5])]);
+    assert.deepEqual(results, [4, 6, 10, 15]);
+  });
+
   it('SharedArrayBuffer views pass by reference; transfer moves buffers in and out', async () => {
     const shared = new Int32Array(new SharedArrayBuffer(16));
     assert.equal(await pool.submit(pool.task('fill'), [shared, 7]), 4);
