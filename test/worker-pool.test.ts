@@ -84,6 +84,26 @@ describe('WorkerPool', function () {
     assert.equal(await pool.submit((_ctx, counter: Int32Array) => Atomics.load(counter, 0), [ran]), 0);
   });
 
+  it("a finished task's deadline never fires on a later task in its slot; the earliest deadline of many fires on time", async () => {
+    const one = new WorkerPool<Tasks>({ module: TASKS, minWorkers: 1, maxWorkers: 1, killAfter: Infinity });
+    try {
+      await one.submit(one.task('noop'), []);
+      // The free slots are a stack: each of these takes the slot the one before it left.
+      await one.submit(one.task('spin'), [1], { timeout: 150 });
+      await one.submit(one.task('spin'), [1], { runTimeout: 150 });
+      assert.ok((await one.submit(one.task('spin'), [400])) > 0, 'no deadline of an earlier task in the slot stopped it');
+      assert.ok((await one.submit(one.task('spin'), [400], { timeout: 5000 })) > 0, 'nor one of its own, later');
+      // Many armed at once, a long one first: the short one still fires at its time.
+      // (spin(5000) would return its count if its deadline never fired.)
+      const long = one.submit(one.task('spin'), [300], { timeout: 3_600_000 });
+      const short = one.submit(one.task('spin'), [5000], { runTimeout: 100 });
+      assert.ok((await long) > 0);
+      assert.equal((await short.exception())?.name, 'TimeoutError');
+    } finally {
+      await one.shutdown();
+    }
+  });
+
   it('runTimeout and signal stop tasks too; ctx.signal aborts async tasks', async () => {
     await assert.rejects(pool.submit(pool.task('spin'), [60_000], { runTimeout: 30 }).result(), TimeoutError);
     const controller = new AbortController();

@@ -22,6 +22,7 @@ import {
   Outcome,
   RESULT_FIELDS,
   RunBatch,
+  SLOTS_PER_WORKER,
   STARTED,
   STOP_BITS,
   TASK_FIELDS,
@@ -59,6 +60,7 @@ function post(message: WorkerMessage, transferList?: ArrayBuffer[]): void {
 }
 
 function flush(): void {
+  sendDeadlines();
   if (results.length === 0) return;
   const batch = results;
   const list = transfers;
@@ -83,16 +85,34 @@ function flush(): void {
 
 function report(slot: number, outcome: Outcome, value: unknown, runNs: number): void {
   results.push(slot, outcome, value, runNs);
+  if (armed[slot] === 1) {
+    // Still this task's generation: the pool gives the slot away only once this result is back.
+    armed[slot] = 0;
+    deadlineRequests.push(slot, Atomics.load(words, slot) >>> GEN_SHIFT, 0);
+  }
 }
 
 function stopOutcome(bits: number): Outcome {
   return bits & DEADLINE && !(bits & 1) ? Outcome.TimedOut : Outcome.Cancelled;
 }
 
+// What the deadline thread is told, in batches: [slot, generation, epoch ms (0: ended)].
+// A `timeout` is armed when its batch arrives, one message per batch; a runTimeout, which
+// counts from the start, when its task starts; an armed task's entry is cleared with the
+// results of its slice. One port, so an arm always reaches the thread before its clear.
+let deadlineRequests: number[] = [];
+const armed = new Uint8Array(SLOTS_PER_WORKER);
+
 function armDeadline(slot: number, at: number): void {
   if (deadlinePort === undefined) return; // the pool starts the thread before it sends a deadline
-  const generation = Atomics.load(words, slot) >>> GEN_SHIFT;
-  deadlinePort.postMessage({ at: [slot, generation, at] } satisfies DeadlineRequest);
+  armed[slot] = 1;
+  deadlineRequests.push(slot, Atomics.load(words, slot) >>> GEN_SHIFT, at);
+}
+
+function sendDeadlines(): void {
+  if (deadlineRequests.length === 0) return;
+  deadlinePort!.postMessage({ at: deadlineRequests } satisfies DeadlineRequest);
+  deadlineRequests = [];
 }
 
 /** Runs queued tasks until the queue is empty, the worker has asyncTasksPerWorker tasks
@@ -129,7 +149,10 @@ function run(): void {
         report(slot, Outcome.TimedOut, undefined, 0);
         continue;
       }
-      armDeadline(slot, at);
+      if (at !== deadlineAt) {
+        armDeadline(slot, at); // a runTimeout earlier than the timeout armed at arrival
+        sendDeadlines(); // before the task runs: a sync task holds this thread until it ends
+      }
     }
     const ctx = new Context(words, slot, task.name, at);
     const started = performance.now();
@@ -245,7 +268,13 @@ function toCloneableError(value: unknown): unknown {
 port.on('message', (message: RunBatch) => {
   if (message.deadlines !== undefined) deadlinePort = message.deadlines;
   if (message.defs !== undefined) define(message.defs);
-  if (message.tasks.length === 0) return;
+  const tasks = message.tasks;
+  if (tasks.length === 0) return;
+  for (let i = 0; i < tasks.length; i += TASK_FIELDS) {
+    const deadlineAt = tasks[i + 3] as number;
+    if (deadlineAt !== 0) armDeadline(tasks[i] as number, deadlineAt);
+  }
+  sendDeadlines();
   if (head === queue.length) {
     queue = message.tasks;
     head = 0;
