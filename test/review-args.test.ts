@@ -5,7 +5,7 @@
 // common loop shape, gets the last values in every task: a silent wrong answer.
 import assert from 'node:assert/strict';
 
-import { kernels, NativePool, WorkerPool } from '../lib/index';
+import { IoPool, kernels, NativePool, WorkerPool } from '../lib/index';
 
 const MODULE = new URL('./fixtures/worker-tasks.mjs', `file://${__filename}`).href;
 
@@ -25,7 +25,20 @@ describe('review: a task gets the arguments it was submitted with, whatever the 
     }
   });
 
-  // IoPool's case (s3-review's copy of this file) lands with its fix, from s3-clean.
+  it('IoPool: a queued task does not see later writes to its args array', async () => {
+    const io = new IoPool({ maxConcurrency: 1 });
+    try {
+      const args: [number] = [0];
+      const futures = [];
+      for (let k = 0; k < 4; k++) {
+        args[0] = k;
+        futures.push(io.submit(async (_ctx, x: number) => x, args));
+      }
+      assert.deepEqual(await Promise.all(futures), [0, 1, 2, 3]);
+    } finally {
+      await io.shutdown();
+    }
+  });
 
   it('WorkerPool: a task does not see writes to its args array made later in the same tick', async () => {
     const pool = new WorkerPool({ module: MODULE, maxWorkers: 1 });

@@ -211,6 +211,31 @@ describe('WorkerPool', function () {
     assert.deepEqual(results, [4, 6, 10, 15]);
   });
 
+  it("a task's error keeps its name across the thread: custom classes and names as plain Errors, built-in classes as themselves", async () => {
+    const custom = await pool.submit(pool.task('failCustom'), ['none left']).exception();
+    assert.ok(custom instanceof Error);
+    assert.equal(custom.name, 'OutOfStock');
+    assert.equal(custom.message, 'none left');
+    assert.match(String(custom.stack), /none left/);
+    const renamed = await pool.submit(pool.task('fail'), ['boom']).exception();
+    assert.ok(renamed instanceof RangeError, 'a built-in class is rebuilt by the clone itself');
+    const namedTypeError = await pool.submit(() => {
+      const e = new TypeError('bad');
+      e.name = 'SchemaError';
+      throw e;
+    }, []).exception();
+    assert.equal(namedTypeError?.name, 'SchemaError');
+    assert.equal(namedTypeError?.message, 'bad');
+    // A name getter that throws: the error still fails its task, as the clone sends it.
+    const hostile = await pool.submit(() => {
+      const e = new Error('getter');
+      Object.defineProperty(e, 'name', { get: () => { throw new Error('no'); } });
+      throw e;
+    }, []).exception();
+    assert.ok(hostile instanceof Error);
+    assert.equal(await pool.submit(pool.task('add'), [1, 2]), 3, 'the worker goes on');
+  });
+
   it('SharedArrayBuffer views pass by reference; transfer moves buffers in and out', async () => {
     const shared = new Int32Array(new SharedArrayBuffer(16));
     assert.equal(await pool.submit(pool.task('fill'), [shared, 7]), 4);

@@ -24,7 +24,9 @@ export function checkQueuePoolOptions(options: QueuePoolOptions): QueuePoolConfi
   const connection = connectionOptions(options.connection, 'QueuePool');
   const prefix = options.prefix ?? 'bull';
   if (typeof prefix !== 'string' || prefix.length === 0) throw new TypeError(`QueuePool: prefix must be a non-empty string, got ${describe(prefix)}`);
-  const enqueueTimeout = checkTimeout(options.enqueueTimeout, 'QueuePool: enqueueTimeout') ?? 10_000;
+  const given = options.enqueueTimeout;
+  // Infinity: wait for Redis without a bound (checkTimeout says "none" for it).
+  const enqueueTimeout = given === Infinity ? Infinity : (checkTimeout(given, 'QueuePool: enqueueTimeout') ?? 10_000);
   const keepFinished = checkCount(options.keepFinished, 'QueuePool: keepFinished', 1, 3600);
   return { queue, name, connection, prefix, enqueueTimeout, keepFinished };
 }

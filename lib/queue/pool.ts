@@ -50,7 +50,8 @@ export interface QueuePoolOptions {
   /** BullMQ's key prefix. Default 'bull'. */
   prefix?: string;
   /** Most ms a submit waits for Redis to take its job before its Future fails with
-   * QueueUnavailableError. Default 10000: a Redis restart shorter than that loses nothing. */
+   * QueueUnavailableError. Default 10000: a Redis restart shorter than that loses nothing;
+   * Infinity: no bound. */
   enqueueTimeout?: number;
   /** For messages and stats. Default: the queue's name. */
   name?: string;
@@ -135,8 +136,17 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
    * item is the task's argument (for a kernel of several arguments, an array of them).
    */
   map<T extends QueueTask>(task: T, items: Iterable<MapItemOf<T>> | AsyncIterable<MapItemOf<T>>, options?: MapOptions): AsyncIterableIterator<ResultOf<T>> {
+    return this.#map(task, items, options, false) as AsyncIterableIterator<ResultOf<T>>;
+  }
+
+  /** map, yielding each chunk's results as one array, in input order. */
+  mapChunks<T extends QueueTask>(task: T, items: Iterable<MapItemOf<T>> | AsyncIterable<MapItemOf<T>>, options?: MapOptions): AsyncIterableIterator<ResultOf<T>[]> {
+    return this.#map(task, items, options, true) as AsyncIterableIterator<ResultOf<T>[]>;
+  }
+
+  #map<T extends QueueTask>(task: T, items: Iterable<MapItemOf<T>> | AsyncIterable<MapItemOf<T>>, options: MapOptions | undefined, chunks: boolean): AsyncIterableIterator<unknown> {
     const { kind, name, kernel } = resolveTask(task);
-    checkItems(items);
+    checkItems(items, chunks ? 'mapChunks' : 'map');
     let index = 0;
     const toArgs = (item: unknown): Wire => {
       const where = `${name}: item ${index++}`;
@@ -149,7 +159,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
       if (timeout !== undefined && timeout !== Infinity) data.d = Date.now() + timeout;
       return this.#batch.add(name, data) as Future<ResultOf<T>[]>;
     };
-    return orderedMap(toArgs, submitChunk, items, options, 8);
+    return orderedMap(toArgs, submitChunk, items, options, 8, Infinity, chunks);
   }
 
   /**

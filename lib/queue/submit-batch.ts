@@ -5,6 +5,7 @@
 // period after a job's deadline, so a deadline holds even when no worker is alive.
 import { QueueUnavailableError, TimeoutError } from '../core/errors';
 import type { Future } from '../core/future';
+import { clearLongTimeout, LongTimer, setLongTimeout } from '../core/timers';
 import type { Connections } from './connections';
 import type { QueuePoolConfig } from './options';
 import { describeConnection, JobData } from './protocol';
@@ -33,9 +34,9 @@ export class SubmitBatch {
     const entry = this.jobs.add(++this.#seq, name, data);
     this.submitted++;
     if (data.d !== undefined) {
-      entry.timer = setTimeout(() => this.#deadlinePassed(entry), Math.max(0, data.d - Date.now()) + DEADLINE_GRACE_MS);
-      entry.timer.unref();
+      entry.timer = setLongTimeout(() => this.#deadlinePassed(entry), Math.max(0, data.d - Date.now()) + DEADLINE_GRACE_MS, true);
     }
+    entry.batched = true;
     this.#batch.push(entry);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -46,10 +47,9 @@ export class SubmitBatch {
 
   /** An Entry's cancel(): true if taken (the Future will end CANCELLED). */
   cancel(entry: Entry): boolean {
-    const index = this.#batch.indexOf(entry);
-    if (index >= 0) {
-      // Still in this tick's batch: it never reaches Redis.
-      this.#batch.splice(index, 1);
+    if (entry.batched) {
+      // Still in this tick's batch: settled now, and #flush leaves it out (O(1): a
+      // shutdown cancelling n unsent jobs is O(n)), so it never reaches Redis.
       this.jobs.settle(entry, 'cancelled');
       return true;
     }
@@ -61,8 +61,13 @@ export class SubmitBatch {
   /** Sends the tick's jobs in one addBulk, bounded by enqueueTimeout. */
   async #flush(): Promise<void> {
     this.#flushScheduled = false;
-    const batch = this.#batch;
+    const taken = this.#batch;
     this.#batch = [];
+    const batch: Entry[] = [];
+    for (const e of taken) {
+      e.batched = false;
+      if (this.jobs.live(e)) batch.push(e); // not cancelled (nor past its deadline) meanwhile
+    }
     if (batch.length === 0) return;
     const { queue, connection, enqueueTimeout, keepFinished: keep } = this.config;
     const jobs = batch.map((e) => ({
@@ -70,12 +75,12 @@ export class SubmitBatch {
       data: e.data,
       opts: { jobId: e.jobId, attempts: 1, removeOnComplete: { age: keep }, removeOnFail: { age: keep } },
     }));
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     // Held until Redis answers or enqueueTimeout passes.
     this.links.hold();
     const added = this.links.open().then((links) => links.queue.addBulk(jobs));
     const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), enqueueTimeout);
+      timer = setLongTimeout(() => resolve('timeout'), enqueueTimeout); // none for Infinity
     });
     try {
       const outcome = await Promise.race([added, timedOut]);
@@ -96,7 +101,7 @@ export class SubmitBatch {
       for (const e of batch) this.jobs.settle(e, 'error', e2);
       return;
     } finally {
-      clearTimeout(timer);
+      clearLongTimeout(timer);
       this.links.release();
     }
     for (const e of batch) {

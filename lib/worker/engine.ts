@@ -23,6 +23,7 @@ import { Failures } from './failures';
 import { DISPATCHED, DONE, Job, QUEUED } from './job';
 import { checkTransfer, SUBMIT_KEYS, WorkerPoolConfig, WorkerSubmitOptions } from './options';
 import { CANCEL, DEADLINE, epochNow, Outcome, RESULT_FIELDS, STARTED, TaskKey, WorkerMessage } from './protocol';
+import { receivedNamedError } from './task-error';
 import { TaskTable } from './task-table';
 import { Thread } from './thread';
 
@@ -74,9 +75,8 @@ export class WorkerEngine {
     this.dispatch.push(job);
     if (deadlineAt !== 0 || runTimeout !== undefined) this.deadlines.start();
     if (deadlineAt !== 0) {
-      job.timer = setLongTimeout(() => this.onMainDeadline(job), timeout!);
-      // Not what keeps the process alive: the job's worker is ref'd while it holds the job.
-      if (typeof (job.timer as NodeJS.Timeout).unref === 'function') (job.timer as NodeJS.Timeout).unref();
+      // Unref'd: not what keeps the process alive; the job's worker is ref'd while it holds the job.
+      job.timer = setLongTimeout(() => this.onMainDeadline(job), timeout!, true);
     }
     if (signal !== undefined) linkSignal(future, signal);
     this.scheduleFlush();
@@ -225,7 +225,7 @@ export class WorkerEngine {
       future._setException(new TimeoutError(`task '${future.task}' passed its deadline`));
     } else {
       counters.failed++;
-      future._setException(errorFromThrown(value, future.task));
+      future._setException(outcome === Outcome.ErrorNamed ? receivedNamedError(value) : errorFromThrown(value, future.task));
     }
     if (--this.live === 0) this.core.notifyIdle();
   }

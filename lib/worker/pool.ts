@@ -76,15 +76,24 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
   /** Python's map: `task(ctx, item)` for each item, results in input order; `chunksize` items
    * travel and run as one task, at most `buffersize` are in flight. */
   map<T, R>(task: TaskHandle<[item: T], R> | WorkerTask<[item: T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncIterableIterator<Awaited<R>> {
+    return this.#map(task, items, options, false) as AsyncIterableIterator<Awaited<R>>;
+  }
+
+  /** map, yielding each chunk's results as one array, in input order. */
+  mapChunks<T, R>(task: TaskHandle<[item: T], R> | WorkerTask<[item: T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncIterableIterator<Awaited<R>[]> {
+    return this.#map(task, items, options, true) as AsyncIterableIterator<Awaited<R>[]>;
+  }
+
+  #map<T, R>(task: TaskHandle<[item: T], R> | WorkerTask<[item: T], R>, items: Iterable<T> | AsyncIterable<T>, options: MapOptions | undefined, chunks: boolean): AsyncIterableIterator<unknown> {
     const engine = this.#engine;
-    const { key, name, source } = engine.tasks.resolve(task, 'map');
-    checkItems(items);
+    const { key, name, source } = engine.tasks.resolve(task, chunks ? 'mapChunks' : 'map');
+    checkItems(items, chunks ? 'mapChunks' : 'map');
     const chunkKey: TaskKey = typeof key === 'number' ? -key - 1 : CHUNK_PREFIX + key;
     const submitChunk = (chunk: unknown[][], timeout: number | undefined): Future<Awaited<R>[]> => {
       for (const itemArgs of chunk) checkArgs(name, itemArgs);
       return engine.enqueue(chunkKey, name, source, [chunk], timeout === undefined ? undefined : { timeout }) as Future<Awaited<R>[]>;
     };
-    return orderedMap<Awaited<R>>((item) => [item], submitChunk, items, options, this.maxWorkers);
+    return orderedMap<Awaited<R>>((item) => [item], submitChunk, items, options, this.maxWorkers, Infinity, chunks);
   }
 
   /**

@@ -12,7 +12,6 @@ import { types } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 
-import { safely } from '../core/validate';
 import { Context } from './context';
 import {
   DEADLINE,
@@ -30,6 +29,7 @@ import {
   WorkerMessage,
 } from './protocol';
 import { stopScope } from './stop-scope';
+import { sendableFailure, toCloneableError } from './task-error';
 import { define, loadTaskModule, Resolved, resolveTask, TaskFn } from './task-module';
 
 const SLICE_MS = 5;
@@ -246,23 +246,12 @@ function finish(ctx: Context, slot: number, value: unknown, failed: boolean, sta
     return;
   }
   if (failed) {
-    report(slot, Outcome.Error, toCloneableError(value), runNs);
+    const [outcome, sent] = sendableFailure(value);
+    report(slot, outcome, sent, runNs);
     return;
   }
   if (ctx.transferList !== undefined) transfers.push(...ctx.transferList);
   report(slot, Outcome.Ok, value, runNs);
-}
-
-function toCloneableError(value: unknown): unknown {
-  try {
-    if (value instanceof Error) return value;
-    structuredClone(value);
-    return value;
-  } catch {
-    // Not cloneable (a symbol, a function, a revoked Proxy whose instanceof throws too): a
-    // throw of the user's must fail its task, never crash this worker.
-    return new Error(safely(() => String(value), 'a value that cannot be sent to the caller'));
-  }
 }
 
 port.on('message', (message: RunBatch) => {
