@@ -159,6 +159,31 @@ describe('published API surface', function () {
     assert.equal(underscored, null, `underscored members in the surface: ${underscored?.join(', ')}`);
   });
 
+  it('at run time, a pool object and its prototype hold nothing beyond its public declaration (private state is in #fields or the engine)', async () => {
+    const lib = await import('../lib/index');
+    const pools: [string, object & { shutdown(): Promise<void> }][] = [
+      ['NativePool', new lib.NativePool()],
+      ['IoPool', new lib.IoPool()],
+      ['WorkerPool', new lib.WorkerPool({ minWorkers: 0 })],
+      ['QueuePool', new lib.QueuePool({ queue: 'surface', connection: 'redis://127.0.0.1:1' })], // never connects: nothing submitted
+    ];
+    try {
+      for (const [name, pool] of pools) {
+        const declaration = new RegExp(`^export declare class ${name}\\b[^\\n]*\\{\\n([\\s\\S]*?)^\\}`, 'm').exec(surface.report);
+        assert.ok(declaration, `no declaration of ${name} in the surface`);
+        const declared = new Set<string>();
+        for (const line of declaration[1].split('\n')) {
+          const member = /^\s+(?:readonly |get |set |static )*([A-Za-z_$][\w$]*)/.exec(line);
+          if (member && !/^\s+(private|protected)\b/.test(line)) declared.add(member[1]);
+        }
+        const atRunTime = [...Object.getOwnPropertyNames(pool), ...Object.getOwnPropertyNames(Object.getPrototypeOf(pool))].filter((n) => n !== 'constructor');
+        assert.deepEqual(atRunTime.filter((n) => !declared.has(n)), [], `${name} has members at run time that its .d.ts does not declare public`);
+      }
+    } finally {
+      await Promise.all(pools.map(([, pool]) => pool.shutdown()));
+    }
+  });
+
   it("a user's code cannot reach what is not public (compiled against the built .d.ts)", () => {
     const file = path.join(dir, 'user.ts');
     fs.writeFileSync(

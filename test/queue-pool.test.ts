@@ -169,10 +169,10 @@ describe('QueuePool (real Redis, two worker processes)', function () {
   it("reports a task's own error, a missing task and an unencodable result as RemoteTaskError", async () => {
     const e1 = (await qp.submit('fail', ['out of stock']).exception()) as RemoteTaskError;
     assert.ok(e1 instanceof RemoteTaskError);
-    // A module task runs on the worker's WorkerPool, whose structured clone keeps an
-    // error's message but not a custom name (serve({ tasks }) in-process keeps it: below).
-    assert.equal(e1.remoteName, 'Error');
-    assert.match(e1.message, /task 'fail' \(job .*\) failed on a worker: Error: out of stock/);
+    // A module task runs on the worker's WorkerPool: its error's custom name crosses the
+    // structured clone too, as from serve({ tasks }) in-process (below).
+    assert.equal(e1.remoteName, 'InventoryError');
+    assert.match(e1.message, /task 'fail' \(job .*\) failed on a worker: InventoryError: out of stock/);
     const e2 = (await qp.submit('notExported', []).exception()) as RemoteTaskError;
     assert.equal(e2.remoteName, 'TaskNotFound');
     assert.match(e2.message, /has no task 'notExported' \(it serves: .*echo/);
@@ -277,6 +277,20 @@ describe('QueuePool (real Redis, two worker processes)', function () {
     } finally {
       await local.shutdown();
     }
+  });
+
+  it('cancel() in the tick of submit: those jobs never reach Redis, their neighbours in the batch run', async () => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'corepool-q-')), 'runs.log');
+    const tags = Array.from({ length: 50 }, (_, i) => `t${i}`);
+    const fs_ = tags.map((tag) => qp.submit('logged', [log, tag, 1]));
+    const cancelled = new Set(tags.filter((_, i) => i % 3 === 1));
+    for (let i = fs_.length - 1; i >= 0; i--) if (cancelled.has(tags[i]!)) assert.equal(fs_[i]!.cancel(), true);
+    const ran = tags.filter((t) => !cancelled.has(t));
+    assert.deepEqual(await Promise.all(fs_.filter((_, i) => !cancelled.has(tags[i]!))), ran);
+    for (const [i, f] of fs_.entries()) if (cancelled.has(tags[i]!)) assert.equal(f.state, 'CANCELLED');
+    await sleep(300); // a cancelled job that had reached Redis would have run by now
+    // `logged` writes a line as it starts and one as it ends.
+    assert.deepEqual([...new Set(fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[1]))].sort(), [...ran].sort());
   });
 
   it('a map that breaks early cancels what is outstanding', async () => {

@@ -154,6 +154,31 @@ describe('WorkerPool', function () {
     assert.throws(() => pool.submit(pool.task('add'), [1, 2], { timout: 1 } as never), /unknown option 'timout'/);
   });
 
+  it("a task's error keeps its name across the thread: custom classes and names as plain Errors, built-in classes as themselves", async () => {
+    const custom = await pool.submit(pool.task('failCustom'), ['none left']).exception();
+    assert.ok(custom instanceof Error);
+    assert.equal(custom.name, 'OutOfStock');
+    assert.equal(custom.message, 'none left');
+    assert.match(String(custom.stack), /none left/);
+    const renamed = await pool.submit(pool.task('fail'), ['boom']).exception();
+    assert.ok(renamed instanceof RangeError, 'a built-in class is rebuilt by the clone itself');
+    const namedTypeError = await pool.submit(() => {
+      const e = new TypeError('bad');
+      e.name = 'SchemaError';
+      throw e;
+    }, []).exception();
+    assert.equal(namedTypeError?.name, 'SchemaError');
+    assert.equal(namedTypeError?.message, 'bad');
+    // A name getter that throws: the error still fails its task, as the clone sends it.
+    const hostile = await pool.submit(() => {
+      const e = new Error('getter');
+      Object.defineProperty(e, 'name', { get: () => { throw new Error('no'); } });
+      throw e;
+    }, []).exception();
+    assert.ok(hostile instanceof Error);
+    assert.equal(await pool.submit(pool.task('add'), [1, 2]), 3, 'the worker goes on');
+  });
+
   it('SharedArrayBuffer views pass by reference; transfer moves buffers in and out', async () => {
     const shared = new Int32Array(new SharedArrayBuffer(16));
     assert.equal(await pool.submit(pool.task('fill'), [shared, 7]), 4);
@@ -164,6 +189,27 @@ describe('WorkerPool', function () {
     assert.equal(buffer.byteLength, 0, 'transferred, not copied');
     const made = (await pool.submit(pool.task('makeBuffer'), [32])) as ArrayBuffer;
     assert.equal(made.byteLength, 32);
+  });
+
+  it('options.transfer: a detached buffer, shared memory, a view or a buffer listed twice is a TypeError at submit, by index; a good one still moves', async () => {
+    const fill = pool.task('fill');
+    const detached = new ArrayBuffer(8);
+    structuredClone(detached, { transfer: [detached] });
+    const live = new ArrayBuffer(8);
+    const submitTransferring = (transfer: unknown[]): unknown => pool.submit(fill, [new Uint8Array(4), 1], { transfer: transfer as ArrayBuffer[] });
+    assert.throws(() => submitTransferring([live, detached]), (e: Error) => e instanceof TypeError && /^options\.transfer\[1\] is a detached ArrayBuffer/.test(e.message));
+    assert.equal(live.byteLength, 8, 'nothing was sent: the good buffer is still here');
+    assert.throws(
+      () => submitTransferring([new SharedArrayBuffer(8)]),
+      (e: Error) => e instanceof TypeError && /options\.transfer\[0\] is a SharedArrayBuffer/.test(e.message) && /needs no transfer/.test(e.message) && !/got Array/.test(e.message),
+    );
+    assert.throws(() => submitTransferring([new Uint8Array(live)]), (e: Error) => e instanceof TypeError && /options\.transfer\[0\] must be an ArrayBuffer, got Uint8Array \(pass its \.buffer\)/.test(e.message));
+    assert.throws(() => submitTransferring([live, live]), (e: Error) => e instanceof TypeError && /options\.transfer\[1\] is options\.transfer\[0\] again/.test(e.message));
+    assert.throws(() => submitTransferring('x' as never), (e: Error) => e instanceof TypeError && /options\.transfer must be an array of ArrayBuffers, got the string/.test(e.message));
+    // map's chunks carry no transfer list; a zero-length buffer that is not detached is fine.
+    const empty = new ArrayBuffer(0);
+    assert.equal(await pool.submit(fill, [new Uint8Array(live), 2], { transfer: [live, empty] }), 8);
+    assert.equal(live.byteLength, 0, 'transferred');
   });
 
   it('map keeps order with chunksize and buffersize; asCompleted, wait and TaskGroup work', async () => {

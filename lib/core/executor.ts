@@ -41,6 +41,8 @@ export interface ShutdownOptions {
 export interface Executor<Task, Args extends readonly unknown[] = readonly unknown[], Result = unknown> {
   submit(task: Task, args: Args, options?: SubmitOptions): Future<Result>;
   map(task: Task, items: Iterable<unknown> | AsyncIterable<unknown>, options?: MapOptions): AsyncIterableIterator<Result>;
+  /** map, yielding each chunk's results as one array (`chunksize` of them; the last chunk's may be fewer), in input order. */
+  mapChunks(task: Task, items: Iterable<unknown> | AsyncIterable<unknown>, options?: MapOptions): AsyncIterableIterator<Result[]>;
   shutdown(options?: ShutdownOptions): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }

@@ -5,34 +5,111 @@ import type { Future } from './future';
 import { clearLongTimeout, LongTimer, setLongTimeout } from './timers';
 import { checkCount, checkOptions, checkSignal, checkTimeout } from './validate';
 
-/** Submits one chunk of items (each item an argument tuple) as one task. */
-export type ChunkSubmitter<R, A = unknown[]> = (chunk: A[], timeout: number | undefined) => Future<R[]>;
+/** Submits one chunk (`chunk.length` items) as one task. */
+export type ChunkSubmitter<R, C = unknown[][]> = (chunk: C, timeout: number | undefined) => Future<R[]>;
+
+/**
+ * Where map's chunks come from: an input's items read one by one (itemSource), or a pool's
+ * own whole slices of it (NativePool over a typed array: no JS per item).
+ */
+export interface ChunkSource<C extends { readonly length: number }> {
+  /** The next chunk of at most `room` items, read now; a shorter one means the input ended. */
+  take(room: number): C | Promise<C>;
+  /** Closes the input at an early exit (break, error, abort, timeout) before it ended. */
+  close(): unknown;
+}
+
+/** Chunks of an iterable's (or async iterable's) items, each item turned into the task's
+ * arguments by `toArgs` (which also checks it: a bad item throws here, in order). */
+export function itemSource<A>(items: Iterable<unknown> | AsyncIterable<unknown>, toArgs: (item: unknown) => A): ChunkSource<A[]> {
+  const asyncSource = (items as AsyncIterable<unknown>)[Symbol.asyncIterator] !== undefined;
+  let iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
+  const open = (): Iterator<unknown> | AsyncIterator<unknown> =>
+    (iterator ??= asyncSource ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]());
+  const takeSync = (room: number): A[] => {
+    const it = open() as Iterator<unknown>;
+    const chunk: A[] = [];
+    while (chunk.length < room) {
+      const step = it.next();
+      if (step.done) break;
+      chunk.push(toArgs(step.value));
+    }
+    return chunk;
+  };
+  const takeAsync = async (room: number): Promise<A[]> => {
+    const it = open() as AsyncIterator<unknown>;
+    const chunk: A[] = [];
+    while (chunk.length < room) {
+      const step = await it.next();
+      if (step.done) break;
+      chunk.push(toArgs(step.value));
+    }
+    return chunk;
+  };
+  return { take: asyncSource ? takeAsync : takeSync, close: () => iterator?.return?.() };
+}
 
 /**
  * Python's Executor.map for any pool: results in input order, chunks of `chunksize`
  * items per task, at most `buffersize` items in flight, an overall timeout, and early
- * exit (break, error, abort, timeout) cancels everything still outstanding.
+ * exit (break, error, abort, timeout) cancels everything still outstanding. With
+ * `chunks` it yields each chunk's results as one array (mapChunks), else item by item.
  */
 export function orderedMap<R, A = unknown[]>(
   toArgs: (item: unknown) => A,
-  submitChunk: ChunkSubmitter<R, A>,
+  submitChunk: ChunkSubmitter<R, A[]>,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  options: MapOptions | undefined,
+  parallelism?: number,
+  maxChunksize?: number,
+  chunks?: false,
+): AsyncGenerator<R, void, undefined>;
+export function orderedMap<R, A = unknown[]>(
+  toArgs: (item: unknown) => A,
+  submitChunk: ChunkSubmitter<R, A[]>,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  options: MapOptions | undefined,
+  parallelism: number,
+  maxChunksize: number,
+  chunks: boolean,
+): AsyncGenerator<R, void, undefined> | AsyncGenerator<R[], void, undefined>;
+export function orderedMap<R, A = unknown[]>(
+  toArgs: (item: unknown) => A,
+  submitChunk: ChunkSubmitter<R, A[]>,
   items: Iterable<unknown> | AsyncIterable<unknown>,
   options: MapOptions | undefined,
   parallelism = 1, // workers or concurrency slots: sizes the default buffer
   maxChunksize = Infinity, // the most items the pool takes in one task
-): AsyncGenerator<R, void, undefined> {
+  chunks = false,
+): AsyncGenerator<R, void, undefined> | AsyncGenerator<R[], void, undefined> {
+  return sourceMap(itemSource(items, toArgs), submitChunk, options, parallelism, maxChunksize, chunks);
+}
+
+/** orderedMap over chunks a pool takes from its input itself (see ChunkSource). */
+export function sourceMap<R, C extends { readonly length: number }>(
+  source: ChunkSource<C>,
+  submitChunk: ChunkSubmitter<R, C>,
+  options: MapOptions | undefined,
+  parallelism: number,
+  maxChunksize: number,
+  chunks: boolean,
+): AsyncGenerator<R, void, undefined> | AsyncGenerator<R[], void, undefined> {
   // Checked here, not in the generator, so that bad options throw at the call to map()
   // (as for submit) instead of at the first next().
-  checkOptions(options, ['timeout', 'chunksize', 'buffersize', 'signal'], 'map');
+  const caller = chunks ? 'mapChunks' : 'map';
+  checkOptions(options, ['timeout', 'chunksize', 'buffersize', 'signal'], caller);
   const chunksize = checkCount(options?.chunksize, 'options.chunksize', 1, 1);
   if (chunksize > maxChunksize) {
-    throw new RangeError(`map: options.chunksize must be <= ${maxChunksize} (the most items one task of this pool takes), got ${chunksize}`);
+    throw new RangeError(`${caller}: options.chunksize must be <= ${maxChunksize} (the most items one task of this pool takes), got ${chunksize}`);
   }
   const chunkFill = 8 * chunksize * Math.max(1, parallelism);
   const buffersize = checkCount(options?.buffersize, 'options.buffersize', 1, Math.max(4096, chunkFill));
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
   const signal = checkSignal(options?.signal);
-  return flatten(mapInOrder(toArgs, submitChunk, items, chunksize, buffersize, timeout, signal));
+  // mapChunks yields exactly one array per chunk; map merges small finished chunks into
+  // one yield, since it hands out items one by one anyway.
+  const results = mapInOrder(source, submitChunk, chunksize, buffersize, timeout, signal, chunks ? 0 : MERGE_BELOW);
+  return chunks ? results : flatten(results);
 }
 
 /**
@@ -78,22 +155,18 @@ function flatten<R>(chunks: AsyncGenerator<R[], void, undefined>): AsyncGenerato
 // Results of consecutive finished chunks are merged into one yield up to this many.
 const MERGE_BELOW = 1024;
 
-async function* mapInOrder<R, A>(
-  toArgs: (item: unknown) => A,
-  submitChunk: ChunkSubmitter<R, A>,
-  items: Iterable<unknown> | AsyncIterable<unknown>,
+async function* mapInOrder<R, C extends { readonly length: number }>(
+  source: ChunkSource<C>,
+  submitChunk: ChunkSubmitter<R, C>,
   chunksize: number,
   buffersize: number,
   timeout: number | undefined,
   signal: AbortSignal | undefined,
+  mergeBelow: number,
 ): AsyncGenerator<R[], void, undefined> {
   const deadline = timeout === undefined ? undefined : performance.now() + timeout;
   const remaining = (): number | undefined => (deadline === undefined ? undefined : Math.max(0, deadline - performance.now()));
 
-  const asyncSource = (items as AsyncIterable<unknown>)[Symbol.asyncIterator] !== undefined;
-  const iterator = asyncSource
-    ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-    : (items as Iterable<unknown>)[Symbol.iterator]();
   const pending: { future: Future<R[]>; size: number }[] = [];
   let head = 0;
   let inFlight = 0;
@@ -115,15 +188,10 @@ async function* mapInOrder<R, A>(
       // Fill: submit chunks until the buffer is full or the input ends.
       while (!exhausted && inFlight < buffersize && (inFlight <= refillAt || head === pending.length)) {
         const room = Math.min(chunksize, buffersize - inFlight);
-        const chunk: A[] = [];
-        while (chunk.length < room) {
-          const step = asyncSource ? await (iterator.next() as Promise<IteratorResult<unknown>>) : (iterator.next() as IteratorResult<unknown>);
-          if (step.done) {
-            exhausted = true;
-            break;
-          }
-          chunk.push(toArgs(step.value));
-        }
+        // Not awaited from a sync source: with chunksize 1 that would be a tick per item.
+        const taken = source.take(room);
+        const chunk = taken instanceof Promise ? await taken : (taken as C);
+        if (chunk.length < room) exhausted = true;
         if (chunk.length === 0) break;
         const stopped = stop();
         if (stopped) throw stopped;
@@ -142,7 +210,7 @@ async function* mapInOrder<R, A>(
       // A failed one is left to the await above, which throws its error in order. Big
       // chunks already amortize the resumption: they go out alone, uncopied.
       let copied = false;
-      while (results.length < MERGE_BELOW && head < pending.length) {
+      while (results.length < mergeBelow && head < pending.length) {
         const { future, size } = pending[head]!;
         if (!future.done() || future._peekError() !== undefined) break;
         if (!copied) {
@@ -162,7 +230,7 @@ async function* mapInOrder<R, A>(
     }
   } finally {
     for (let i = head; i < pending.length; i++) pending[i]?.future.cancel();
-    if (!exhausted) await (iterator.return?.() as unknown);
+    if (!exhausted) await source.close();
   }
 }
 

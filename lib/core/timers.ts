@@ -15,6 +15,7 @@ class ChainedTimer {
   constructor(
     private readonly fn: () => void,
     ms: number,
+    private readonly unref: boolean,
   ) {
     this.end = performance.now() + ms;
     this.timer = this.arm();
@@ -22,19 +23,24 @@ class ChainedTimer {
 
   private arm(): NodeJS.Timeout {
     const left = this.end - performance.now();
-    return left > MAX_TIMER_MS
-      ? setTimeout(() => (this.timer = this.arm()), MAX_TIMER_MS)
-      : setTimeout(this.fn, Math.max(0, left));
+    const timer = left > MAX_TIMER_MS ? setTimeout(() => (this.timer = this.arm()), MAX_TIMER_MS) : setTimeout(this.fn, Math.max(0, left));
+    if (this.unref) timer.unref();
+    return timer;
   }
 }
 
 export type LongTimer = NodeJS.Timeout | ChainedTimer;
 
-/** setTimeout for any `ms` >= 0: undefined (no timer) for Infinity. */
-export function setLongTimeout(fn: () => void, ms: number): LongTimer | undefined {
+/** setTimeout for any `ms` >= 0: undefined (no timer) for Infinity. `unref`: the timer
+ * (each of a chain) does not keep the process alive. */
+export function setLongTimeout(fn: () => void, ms: number, unref = false): LongTimer | undefined {
   if (ms === Infinity) return undefined;
-  if (ms <= MAX_TIMER_MS) return setTimeout(fn, ms);
-  return new ChainedTimer(fn, ms);
+  if (ms <= MAX_TIMER_MS) {
+    const timer = setTimeout(fn, ms);
+    if (unref) timer.unref();
+    return timer;
+  }
+  return new ChainedTimer(fn, ms, unref);
 }
 
 export function clearLongTimeout(timer: LongTimer | undefined): void {

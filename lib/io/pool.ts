@@ -18,41 +18,34 @@
 //   "start it now beyond the limit", which breaks the one promise of this pool. Use
 //   submitWhenReady() for backpressure instead.
 
-import { PoolShutdownError, QueueFullError } from '../core/errors';
+import { PoolShutdownError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions } from '../core/executor';
-import { Future } from '../core/future';
+import type { Future } from '../core/future';
 import type { FutureHandle } from '../core/future-handle';
-import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
-import { checkItems, PoolCore } from '../core/pool-core';
+import { checkItems, checkPoolName } from '../core/pool-core';
 import { checkCount, checkOptions, checkShutdownOptions, describe } from '../core/validate';
-import { Attempts } from './attempts';
-import { checkIoSubmitOptions, CheckedIoSubmitOptions, DEFAULT_IO_CONCURRENCY, IoOnFull, IoPoolOptions, IoPoolStats, IoSubmitOptions } from './options';
+import { checkTask, copyArgs, IoEngine, taskName } from './engine';
+import { DEFAULT_IO_CONCURRENCY, IoOnFull, IoPoolOptions, IoPoolStats, IoSubmitOptions } from './options';
 import { checkRateLimit } from './rate-limit';
-import { checkRetryOptions, RetryPolicy } from './retry';
-import { RunQueue } from './run-queue';
-import { SlotLedger } from './slots';
-import { AnyIoTask, DONE, IoTask, RUNNING, TaskContext, TaskRecord } from './task-record';
+import { checkRetryOptions } from './retry';
+import { AnyIoTask, IoTask, RUNNING, TaskContext } from './task-record';
 
 export { DEFAULT_IO_CONCURRENCY };
 export type { IoOnFull, IoPoolOptions, IoPoolStats, IoSubmitOptions, IoTask, TaskContext };
 
-// The pool is a facade over three parts: the shared PoolCore (lifecycle, waiters,
-// counters), the RunQueue (what waits, and the one loop that starts it) and the Attempts
-// (a task's life from its start to the moment it holds nothing).
+// The pool is the public facade: it checks what the user passes and hands the task to its
+// private engine (engine.ts).
 export class IoPool implements Executor<AnyIoTask> {
   readonly maxConcurrency: number;
   readonly maxQueue: number;
   readonly onFull: IoOnFull;
 
-  private readonly core: PoolCore;
-  private readonly queue: RunQueue;
-  private readonly attempts: Attempts;
-  private readonly defaultRetry: RetryPolicy | undefined;
+  readonly #engine: IoEngine;
 
   constructor(options: IoPoolOptions = {}) {
     checkOptions(options, ['maxConcurrency', 'maxQueue', 'onFull', 'rateLimit', 'retry', 'name'], 'IoPool');
-    this.core = new PoolCore(options.name, 'io-pool');
+    const name = checkPoolName(options.name, 'io-pool');
     this.maxConcurrency = checkCount(options.maxConcurrency, 'maxConcurrency', 1, DEFAULT_IO_CONCURRENCY);
     this.maxQueue = checkCount(options.maxQueue, 'maxQueue', 0, Infinity);
     const onFull = options.onFull ?? 'reject';
@@ -66,24 +59,24 @@ export class IoPool implements Executor<AnyIoTask> {
     }
     this.onFull = onFull;
     const rate = checkRateLimit(options.rateLimit);
-    this.defaultRetry = checkRetryOptions(options.retry, 'retry');
-    const slots = new SlotLedger(this.maxConcurrency);
-    this.queue = new RunQueue(this.maxQueue, slots, rate, (rec) => this.attempts.start(rec), () => this.afterDrain());
-    this.attempts = new Attempts(this.core, slots, this.queue);
+    const defaultRetry = checkRetryOptions(options.retry, 'retry');
+    this.#engine = new IoEngine({ name, maxConcurrency: this.maxConcurrency, maxQueue: this.maxQueue, onFull, rate, defaultRetry });
   }
 
   /** Runs `task(ctx, ...args)` when a slot is free (at once if one is) and returns its Future. */
   submit<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Future<R> {
-    return this._enqueue(task as unknown as AnyIoTask, args, options, undefined, 'submit') as Future<R>;
+    return this.#engine.enqueue(task as unknown as AnyIoTask, args, options, undefined, 'submit') as Future<R>;
   }
 
   /** Waits for room in a bounded queue, then submits. Resolves with the Future. */
   submitWhenReady<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Promise<FutureHandle<R>> {
     // Checked now, once: bad arguments throw here, as NativePool's do.
-    const checked = this.checkSubmission(task as unknown as AnyIoTask, args, options, 'submitWhenReady');
-    return this.core.submitWhenReady(
-      () => this.queue.full,
-      () => this.enqueueChecked(task as unknown as AnyIoTask, args, checked, undefined) as Future<R>,
+    const engine = this.#engine;
+    const checked = engine.checkSubmission(task as unknown as AnyIoTask, args, options, 'submitWhenReady');
+    const values = copyArgs(args);
+    return engine.core.submitWhenReady(
+      () => engine.queue.full,
+      () => engine.enqueueChecked(task as unknown as AnyIoTask, values, checked, undefined) as Future<R>,
     );
   }
 
@@ -93,45 +86,56 @@ export class IoPool implements Executor<AnyIoTask> {
    * (no gain for IO; it exists for the Executor contract).
    */
   map<T, R>(task: IoTask<[item: T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncIterableIterator<R> {
-    checkTask(task, 'map');
-    checkItems(items);
+    return this.#map(task, items, options, false) as AsyncIterableIterator<R>;
+  }
+
+  /** map, yielding each chunk's results as one array, in input order. */
+  mapChunks<T, R>(task: IoTask<[item: T], R>, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncIterableIterator<R[]> {
+    return this.#map(task, items, options, true) as AsyncIterableIterator<R[]>;
+  }
+
+  #map<T, R>(task: IoTask<[item: T], R>, items: Iterable<T> | AsyncIterable<T>, options: MapOptions | undefined, chunks: boolean): AsyncIterableIterator<unknown> {
+    checkTask(task, chunks ? 'mapChunks' : 'map');
+    checkItems(items, chunks ? 'mapChunks' : 'map');
     const fn = task as unknown as (ctx: TaskContext, item: unknown) => R | PromiseLike<R>;
     const name = taskName(task);
+    const engine = this.#engine;
     const submitChunk = (chunk: unknown[][], timeout: number | undefined): Future<R[]> => {
       const runChunk = async (ctx: TaskContext): Promise<R[]> => {
         const out: R[] = [];
         for (const args of chunk) out.push(await fn(ctx, args[0]));
         return out;
       };
-      return this._enqueue(runChunk as AnyIoTask, [], { timeout }, undefined, 'map', name) as Future<R[]>;
+      return engine.enqueue(runChunk as AnyIoTask, [], { timeout }, undefined, 'map', name) as Future<R[]>;
     };
-    return orderedMap((item) => [item], submitChunk, items, options, this.maxConcurrency);
+    return orderedMap((item) => [item], submitChunk, items, options, this.maxConcurrency, Infinity, chunks);
   }
 
   /** Stops starting queued tasks (running ones go on) until resume(). */
   pause(): void {
-    if (this.core.shuttingDown) {
+    if (this.#engine.core.shuttingDown) {
       throw new PoolShutdownError(`cannot pause pool '${this.name}': it was shut down, and its queued tasks must still run`);
     }
-    this.queue.pause();
+    this.#engine.queue.pause();
   }
 
   resume(): void {
-    this.queue.resume();
+    this.#engine.queue.resume();
   }
 
   get isPaused(): boolean {
-    return this.queue.paused;
+    return this.#engine.queue.paused;
   }
 
   /** Resolves when nothing is queued, running or waiting to retry. */
   onIdle(): Promise<void> {
-    return this.core.whenIdle(this.attempts.live);
+    const engine = this.#engine;
+    return engine.core.whenIdle(engine.attempts.live);
   }
 
   /** Resolves when the queue is empty (every task has started; some may still run). */
   onEmpty(): Promise<void> {
-    return this.queue.onEmpty();
+    return this.#engine.queue.onEmpty();
   }
 
   /**
@@ -142,15 +146,16 @@ export class IoPool implements Executor<AnyIoTask> {
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
     const opts = checkShutdownOptions(options);
-    this.core.beginShutdown();
+    const engine = this.#engine;
+    engine.core.beginShutdown();
     if (opts.cancelFutures || opts.cancelRunning) {
-      const victims = this.attempts.liveRecords((r) => (r.state === RUNNING ? opts.cancelRunning : opts.cancelFutures));
+      const victims = engine.attempts.liveRecords((r) => (r.state === RUNNING ? opts.cancelRunning : opts.cancelFutures));
       for (const r of victims) r.future.cancel();
     }
     // A paused pool would never start its queued tasks, and shutdown would never end: as
     // Python's shutdown runs the pending work, the pause ends here (cancelFutures cancels
     // that work instead, above).
-    this.queue.resume();
+    engine.queue.resume();
     const idle = this.onIdle();
     return opts.wait ? idle : Promise.resolve();
   }
@@ -160,88 +165,21 @@ export class IoPool implements Executor<AnyIoTask> {
   }
 
   get isShutdown(): boolean {
-    return this.core.shuttingDown;
+    return this.#engine.core.shuttingDown;
   }
 
   get name(): string {
-    return this.core.name;
+    return this.#engine.core.name;
   }
 
   stats(): IoPoolStats {
+    const { core, attempts, queue } = this.#engine;
     return {
-      ...this.core.commonStats(this.attempts.running, this.queue.queued),
+      ...core.commonStats(attempts.running, queue.queued),
       maxConcurrency: this.maxConcurrency,
-      retries: this.attempts.retries,
-      runaway: this.attempts.runaway,
-      paused: this.queue.paused,
+      retries: attempts.retries,
+      runaway: attempts.runaway,
+      paused: queue.paused,
     };
   }
-
-  // ---- internals (used by TaskRecord and Context) ----
-
-  /** @internal */
-  _enqueue(fn: AnyIoTask, args: readonly unknown[], options: IoSubmitOptions | undefined, parent: TaskRecord | undefined, caller: string, name?: string): Future<unknown> {
-    return this.enqueueChecked(fn, args, this.checkSubmission(fn, args, options, caller), parent, name);
-  }
-
-  /** @internal FutureOwner.cancel of a record. */
-  _cancel(rec: TaskRecord): boolean {
-    return this.attempts.cancel(rec);
-  }
-
-  private checkSubmission(fn: unknown, args: unknown, options: IoSubmitOptions | undefined, caller: string): CheckedIoSubmitOptions {
-    checkTask(fn, caller);
-    if (!Array.isArray(args)) throw new TypeError(`${caller}: args must be an array of the task's arguments, got ${describe(args)}`);
-    const checked = checkIoSubmitOptions(options, this.defaultRetry);
-    this.core.checkOpen();
-    return checked;
-  }
-
-  private enqueueChecked(fn: AnyIoTask, args: readonly unknown[], checked: CheckedIoSubmitOptions, parent: TaskRecord | undefined, name?: string): Future<unknown> {
-    const { timeout, runTimeout, signal, priority, retry } = checked;
-    this.core.checkOpen();
-    if (parent !== undefined && parent.state !== RUNNING) parent = undefined;
-    if (this.queue.full) this.onQueueFull();
-
-    const rec = new TaskRecord(this, fn, args, priority, retry, parent, performance.now(), runTimeout);
-    const future = new Future<unknown>(name ?? taskName(fn), rec);
-    rec.future = future;
-    if (signal?.aborted) {
-      rec.state = DONE;
-      this.core.counters.cancelled++;
-      future._setCancelled(signal.reason);
-      return future;
-    }
-    this.attempts.admit(rec, timeout);
-    if (signal !== undefined) linkSignal(future, signal);
-    this.queue.drain();
-    return future;
-  }
-
-  private onQueueFull(): void {
-    if (this.onFull === 'discardOldest') {
-      const oldest = this.queue.takeNext();
-      if (oldest !== undefined) {
-        oldest.future.cancel();
-        return;
-      }
-    }
-    throw new QueueFullError(
-      `pool '${this.name}' has ${this.queue.queued} task(s) queued (maxQueue ${this.maxQueue}); submit later, use submitWhenReady, or onFull 'discardOldest'`,
-    );
-  }
-
-  /** After every drain: wake whoever waits for idleness or for room in the queue. */
-  private afterDrain(): void {
-    if (this.attempts.live === 0) this.core.notifyIdle();
-    if (this.queue.hasRoom) this.core.wakeRoomWaiters();
-  }
-}
-
-function checkTask(task: unknown, caller: string): void {
-  if (typeof task !== 'function') throw new TypeError(`${caller}: task must be a function (ctx, ...args) => value or Promise, got ${describe(task)}`);
-}
-
-function taskName(fn: { name: string }): string {
-  return fn.name || 'anonymous';
 }

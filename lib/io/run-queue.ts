@@ -38,10 +38,6 @@ export class RunQueue {
     return this.queued >= this.maxQueue && this.wouldQueue();
   }
 
-  get hasRoom(): boolean {
-    return this.queued < this.maxQueue;
-  }
-
   push(rec: TaskRecord): void {
     rec.state = QUEUED;
     this.queued++;

@@ -3,7 +3,7 @@
 import type { Future, FutureOwner } from '../core/future';
 import type { LongTimer } from '../core/timers';
 import type { IoSubmitOptions } from './options';
-import type { IoPool } from './pool';
+import type { IoEngine } from './engine';
 import { PriorityQueue } from './priority-queue';
 import type { RetryPolicy } from './retry';
 
@@ -60,7 +60,7 @@ export class TaskRecord implements FutureOwner {
   next: TaskRecord | undefined = undefined;
 
   constructor(
-    readonly pool: IoPool,
+    readonly engine: IoEngine,
     readonly fn: AnyIoTask,
     public args: readonly unknown[],
     readonly priority: number,
@@ -75,7 +75,7 @@ export class TaskRecord implements FutureOwner {
   }
 
   cancel(): boolean {
-    return this.pool._cancel(this);
+    return this.engine.cancel(this);
   }
 
   signal(): AbortSignal {
@@ -100,6 +100,6 @@ export class Context implements TaskContext {
   submit<A extends readonly unknown[], R>(task: IoTask<A, R>, args: A, options?: IoSubmitOptions): Future<R> {
     // An attempt that already ended (or was abandoned) has no slot to lend: the child is detached.
     const parent = this.rec.ctx === this ? this.rec : undefined;
-    return this.rec.pool._enqueue(task as unknown as AnyIoTask, args, options, parent, 'submit') as Future<R>;
+    return this.rec.engine.enqueue(task as unknown as AnyIoTask, args, options, parent, 'submit') as Future<R>;
   }
 }

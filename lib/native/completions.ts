@@ -34,12 +34,18 @@ export function errorOf(status: Status, kernel: string, value: number, objects: 
   return new TimeoutError(`task '${kernel}' passed its deadline`);
 }
 
-/** A chunk's results: numbers and booleans arrive as one Float64Array (see
- * pool_object.cc), other kinds as an array of values; undefined ones only as a count. */
+/** A chunk's results: numbers arrive as one Float64Array, booleans as one Uint8Array of
+ * 0/1 (see pool_object.cc), other kinds as an array of values; undefined ones only as a count. */
 function chunkResults(kind: ResultKind, raw: unknown): unknown[] {
-  if (!(raw instanceof Float64Array)) return raw as unknown[];
-  const out = new Array<unknown>(raw.length);
-  if (kind === R_NUMBER) for (let i = 0; i < raw.length; i++) out[i] = raw[i];
-  else for (let i = 0; i < raw.length; i++) out[i] = raw[i] !== 0;
-  return out;
+  if (kind === R_NUMBER && raw instanceof Float64Array) {
+    const out = new Array<number>(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = raw[i]!;
+    return out;
+  }
+  if (kind === R_BOOL && raw instanceof Uint8Array) {
+    const out = new Array<boolean>(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = raw[i] !== 0;
+    return out;
+  }
+  return raw as unknown[];
 }

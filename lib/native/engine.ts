@@ -16,6 +16,7 @@ import type { LockStats } from './global-lock';
 import type { CheckedPoolOptions, OnFull } from './options';
 import { AnyKernel, CHUNK, SINGLE, SlotTable, WRAP } from './slots';
 import { SubmitBatch } from './submit-batch';
+import type { NumberArray } from './typed-items';
 import { CancelOutcome, COMPLETION_FIELDS as RECORD_FIELDS, LockMode, Status } from './wire';
 
 // Submissions are flushed when the batch reaches this many numbers, or at the end of the tick.
@@ -80,7 +81,7 @@ export class NativeEngine implements FutureOwner {
   enqueue(
     kernel: AnyKernel,
     single: readonly unknown[] | undefined,
-    items: readonly unknown[] | undefined, // a chunk: values (one-argument kernels) or argument arrays
+    items: readonly unknown[] | NumberArray | undefined, // a chunk (see SubmitBatch.append)
     timeout: number | undefined,
     runTimeout: number | undefined,
   ): Future<unknown> {

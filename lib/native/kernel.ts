@@ -99,6 +99,11 @@ export class Kernel<A extends readonly unknown[], R> implements TypedTask<A, R> 
     return values;
   }
 
+  /** @internal true when a rule spans the arguments (then each call is checked whole) */
+  get hasRules(): boolean {
+    return this.rules.length > 0;
+  }
+
   /** For one-argument kernels: checks `value` as that argument and returns it. */
   validateValue(value: unknown): unknown {
     checkArg(this.checks[0]!, value);

@@ -5,7 +5,7 @@
 import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
 import type { Future } from '../core/future';
 import type { FutureHandle } from '../core/future-handle';
-import { orderedMap } from '../core/map';
+import { orderedMap, sourceMap } from '../core/map';
 import { checkItems } from '../core/pool-core';
 import type { MapItem, TaskArgs, TaskResult } from '../core/task-types';
 import { checkShutdownOptions, checkSubmitOptions, NO_ARGS } from '../core/validate';
@@ -14,6 +14,7 @@ import { NativeEngine } from './engine';
 import { LockStats, registerLockPool } from './global-lock';
 import { checkKernel, checkPoolOptions, NativePoolOptions, OnFull, PoolStats } from './options';
 import type { AnyKernel } from './slots';
+import { checkNumberSlice, NumberSlice, numberSlices, takesNumberSlices } from './typed-items';
 import { MAX_ITEMS_PER_TASK } from './wire';
 
 export type { GlobalLockOptions, NativePoolOptions, OnFull, PoolStats } from './options';
@@ -61,16 +62,40 @@ export class NativePool implements Executor<AnyKernel> {
   /**
    * Python's map: results in input order. Each item is the kernel's argument (or an
    * array of its arguments when it takes several). `chunksize` items go to a worker
-   * as one native task, in one call.
+   * as one native task, in one call. For a kernel of one number argument, `items` may be
+   * a typed array of numbers: each chunk is then sent as one slice of it, with no JS
+   * call per item (read when the chunk is sent).
    */
   map<K extends AnyKernel>(
     kernel: K,
-    items: Iterable<MapItem<TaskArgs<K>>> | AsyncIterable<MapItem<TaskArgs<K>>>,
+    items: Iterable<MapItem<TaskArgs<K>>> | AsyncIterable<MapItem<TaskArgs<K>>>, // a typed array of numbers is one
     options?: MapOptions,
   ): AsyncIterableIterator<TaskResult<K>> {
-    checkKernel(kernel, 'map');
-    checkItems(items);
+    return this.#map(kernel, items, options, 'map', false) as AsyncIterableIterator<TaskResult<K>>;
+  }
+
+  /** map, but each chunk's results come as one array (of `chunksize` items, the last
+   * chunk's maybe fewer), in input order: no per-item async iteration. */
+  mapChunks<K extends AnyKernel>(
+    kernel: K,
+    items: Iterable<MapItem<TaskArgs<K>>> | AsyncIterable<MapItem<TaskArgs<K>>>, // a typed array of numbers is one
+    options?: MapOptions,
+  ): AsyncIterableIterator<TaskResult<K>[]> {
+    return this.#map(kernel, items, options, 'mapChunks', true) as AsyncIterableIterator<TaskResult<K>[]>;
+  }
+
+  #map(kernel: AnyKernel, items: unknown, options: MapOptions | undefined, caller: string, chunks: boolean): AsyncIterableIterator<unknown> {
+    checkKernel(kernel, caller);
+    checkItems(items, caller);
     const engine = this.#engine;
+    if (takesNumberSlices(kernel, items, caller)) {
+      const submitSlice = (slice: NumberSlice, timeout: number | undefined): Future<unknown[]> => {
+        engine.core.checkOpen();
+        checkNumberSlice(kernel, slice);
+        return engine.enqueue(kernel, undefined, slice.view, timeout, undefined) as Future<unknown[]>;
+      };
+      return sourceMap(numberSlices(items, caller), submitSlice, options, this.maxWorkers, MAX_ITEMS_PER_TASK, chunks);
+    }
     // A one-argument kernel's items travel as bare values: no array per item.
     const toArgs =
       kernel.arity === 1
@@ -79,11 +104,11 @@ export class NativePool implements Executor<AnyKernel> {
             return kernel.checkedArgs(item)[0];
           }
         : (item: unknown): unknown => kernel.checkedArgs(kernel.arity === 0 ? NO_ARGS : item);
-    const submitChunk = (chunk: unknown[], timeout: number | undefined): Future<TaskResult<K>[]> => {
+    const submitChunk = (chunk: unknown[], timeout: number | undefined): Future<unknown[]> => {
       engine.core.checkOpen();
-      return engine.enqueue(kernel, undefined, chunk, timeout, undefined) as Future<TaskResult<K>[]>;
+      return engine.enqueue(kernel, undefined, chunk, timeout, undefined) as Future<unknown[]>;
     };
-    return orderedMap(toArgs, submitChunk, items, options, this.maxWorkers, MAX_ITEMS_PER_TASK);
+    return orderedMap(toArgs, submitChunk, items, options, this.maxWorkers, MAX_ITEMS_PER_TASK, chunks);
   }
 
   /**

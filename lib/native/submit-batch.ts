@@ -2,6 +2,7 @@
 // to (typed arrays, strings, sizes), handed to the native side in one call. The record
 // layout is wire.ts's SUBMIT_HEADER, then one number per argument (per item for a chunk).
 import type { AnyKernel, SlotTable } from './slots';
+import type { NumberArray } from './typed-items';
 import { NO_DEADLINE_FROM_MS, SUBMIT_HEADER as HEADER } from './wire';
 
 // A local constant: module imports are getters under some loaders, and this is per task.
@@ -23,7 +24,9 @@ export class SubmitBatch {
     id: number,
     kernel: AnyKernel,
     single: readonly unknown[] | undefined,
-    items: readonly unknown[] | undefined, // a chunk: values (one-argument kernels) or argument arrays
+    // A chunk: values (one-argument kernels) or argument arrays, or a typed slice of
+    // numbers for a kernel of one number argument (checked: typed-items.ts).
+    items: readonly unknown[] | NumberArray | undefined,
     timeout: number | undefined,
     runTimeout: number | undefined,
   ): void {
@@ -40,8 +43,12 @@ export class SubmitBatch {
     b[p++] = timeout === undefined || timeout >= NO_DEADLINE_FROM_MS ? -1 : timeout;
     b[p++] = runTimeout === undefined || runTimeout >= NO_DEADLINE_FROM_MS ? -1 : runTimeout;
     if (items === undefined) p = this.writeArgs(kernel, single!, p);
-    else if (kernel.arity === 1) for (let k = 0; k < items.length; k++) p = this.writeValue(kernel, items[k], p);
-    else for (let k = 0; k < items.length; k++) p = this.writeArgs(kernel, items[k] as readonly unknown[], p);
+    else if (!Array.isArray(items)) {
+      // One copy of the whole slice, converted to doubles by the engine: no JS per item.
+      b.set(items as NumberArray, p);
+      p += items.length;
+    } else if (kernel.arity === 1) for (let k = 0; k < items.length; k++) p = this.writeValue(kernel, (items as readonly unknown[])[k], p);
+    else for (let k = 0; k < items.length; k++) p = this.writeArgs(kernel, (items as readonly unknown[])[k] as readonly unknown[], p);
     this.length = p;
     this.count++;
   }

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
+import { clearLongTimeout, setLongTimeout } from '../core/timers';
 import { checkCount, checkOptions, checkTimeout, describe } from '../core/validate';
 import { IoPool, IoPoolStats } from '../io/pool';
 import { NativePool, PoolStats } from '../native/pool';
@@ -215,17 +216,14 @@ class Server implements QueueServer {
     const grace = checkTimeout(options?.grace, 'close: options.grace') ?? Infinity;
     this.#closing ??= (async () => {
       const closed = this.#bullWorker?.close() ?? Promise.resolve();
-      let timer: NodeJS.Timeout | undefined;
-      if (grace !== Infinity) {
-        timer = setTimeout(() => {
-          for (const r of this.#running.values()) {
-            r.handBack = true;
-            r.controller.abort();
-          }
-        }, grace);
-      }
+      const timer = setLongTimeout(() => {
+        for (const r of this.#running.values()) {
+          r.handBack = true;
+          r.controller.abort();
+        }
+      }, grace);
       await closed;
-      clearTimeout(timer);
+      clearLongTimeout(timer);
       await Promise.allSettled([this.#subscriber?.quit(), this.#control?.quit()]);
       await Promise.all(this.#owned.map((p) => p.shutdown({ cancelRunning: true })));
     })();

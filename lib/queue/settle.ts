@@ -7,12 +7,18 @@
 import { JobLostError, KernelError, RemoteTaskError, TimeoutError } from '../core/errors';
 import { Future, FutureOwner, FutureResolvers } from '../core/future';
 import type { PoolCore } from '../core/pool-core';
+import { clearLongTimeout, LongTimer } from '../core/timers';
 import { decode } from './codec';
 import type { Connections } from './connections';
 import { JobData, parseFailure } from './protocol';
 
-/** How often the sweep reads the hashes of jobs that have been in flight a while. */
+/** How often the sweep runs; a job is first read SWEEP_MS after its submit. */
 const SWEEP_MS = 2000;
+/** Each read of a job still unfinished doubles the wait before its next, up to this: a
+ * backlog of waiting jobs costs Redis O(backlog / 30 s) reads, not O(backlog / 2 s). */
+const SWEEP_MAX_INTERVAL_MS = 30_000;
+/** The most jobs one sweep reads (the oldest due first; the rest wait for the next sweep). */
+const SWEEP_MAX_JOBS = 1000;
 
 export type Outcome = 'ok' | 'error' | 'cancelled' | 'timeout' | 'lost';
 
@@ -21,13 +27,18 @@ export class Entry implements FutureOwner {
   readonly future: Future<unknown>;
   readonly #resolvers: FutureResolvers<unknown>;
   readonly submittedAt = performance.now();
+  /** In the tick's batch, not yet handed to addBulk (submit-batch.ts). */
+  batched = false;
   /** addBulk took it: it is in Redis. */
   sent = false;
   /** A worker reported it active (and no stall since). */
   running = false;
   startedAt = -1; // performance.now() at the 'active' event
-  timer: NodeJS.Timeout | undefined = undefined;
+  timer: LongTimer | undefined = undefined; // the client's deadline (submit-batch.ts)
   missing = 0; // sweeps in a row that found no job hash
+  /** When the sweep reads this job's hash next (performance.now()), and the wait after that. */
+  checkAt: number;
+  checkEvery = SWEEP_MS;
 
   constructor(
     readonly table: JobTable,
@@ -38,6 +49,7 @@ export class Entry implements FutureOwner {
   ) {
     this.#resolvers = Future.withResolvers<unknown>(name, this);
     this.future = this.#resolvers.future;
+    this.checkAt = this.submittedAt + SWEEP_MS;
   }
 
   liveState(): 'PENDING' | 'RUNNING' {
@@ -64,6 +76,7 @@ export interface Extra {
 export class JobTable {
   readonly #entries = new Map<number, Entry>();
   #sweepTimer: NodeJS.Timeout | undefined;
+  #sweeping = false; // a sweep's pipeline has not answered yet: the next one waits
   readonly extra: Extra = { stalled: 0, lost: 0 };
 
   constructor(
@@ -159,7 +172,7 @@ export class JobTable {
   settle(entry: Entry, how: Outcome, value?: unknown): void {
     if (!this.live(entry)) return;
     this.#entries.delete(entry.seq);
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    clearLongTimeout(entry.timer);
     if (entry.startedAt >= 0) this.core.recordTimes((entry.startedAt - entry.submittedAt) * 1e6, (performance.now() - entry.startedAt) * 1e6);
     const counters = this.core.counters;
     if (entry.future.cancelRequested || how === 'cancelled') counters.cancelled++;
@@ -178,10 +191,19 @@ export class JobTable {
 
   /** Reads the hashes of jobs in flight a while: settles what an event missed told. */
   async #sweep(): Promise<void> {
-    const now = performance.now();
-    const due = [...this.#entries.values()].filter((e) => e.sent && now - e.submittedAt > SWEEP_MS);
     const control = this.connections.current?.control;
-    if (due.length === 0 || control?.status !== 'ready') return;
+    if (this.#sweeping || control?.status !== 'ready') return;
+    const now = performance.now();
+    const due: Entry[] = [];
+    // Oldest first (the Map keeps submit order).
+    for (const e of this.#entries.values()) {
+      if (!e.sent || e.checkAt > now) continue;
+      e.checkEvery = Math.min(e.checkEvery * 2, SWEEP_MAX_INTERVAL_MS);
+      e.checkAt = now + e.checkEvery;
+      if (due.push(e) === SWEEP_MAX_JOBS) break;
+    }
+    if (due.length === 0) return;
+    this.#sweeping = true;
     try {
       const pipeline = control.pipeline();
       for (const e of due) pipeline.hmget(this.jobKey(e.jobId), 'finishedOn', 'returnvalue', 'failedReason', 'name');
@@ -199,11 +221,24 @@ export class JobTable {
         }
         e.missing = 0;
         if (finishedOn === null) return;
-        if (failedReason !== null && failedReason !== '') this.failed(e.jobId, failedReason);
-        else this.completed(e.jobId, JSON.parse(returnvalue ?? 'null'));
+        if (failedReason !== null && failedReason !== '') {
+          this.failed(e.jobId, failedReason);
+          return;
+        }
+        let value: unknown;
+        try {
+          value = JSON.parse(returnvalue ?? 'null');
+        } catch (error) {
+          // One corrupt hash fails its own Future, never the rest of the sweep.
+          this.settle(e, 'error', new RemoteTaskError(e.name, e.jobId, 'DecodeError', (error as Error).message));
+          return;
+        }
+        this.completed(e.jobId, value);
       });
     } catch {
       // Redis away: try again next time.
+    } finally {
+      this.#sweeping = false;
     }
   }
 }

@@ -30,6 +30,8 @@ export const enum Outcome {
   Error = 1,
   Cancelled = 2,
   TimedOut = 3,
+  /** A failure whose value is [name, error]: an Error whose name the clone would lose (task-error.ts). */
+  ErrorNamed = 4,
 }
 
 // One dispatched task in a batch, flat: slot, what to run, arguments, absolute deadline

@@ -12,7 +12,6 @@ import { types } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 
-import { safely } from '../core/validate';
 import { Context } from './context';
 import {
   DEADLINE,
@@ -29,6 +28,7 @@ import {
   WorkerMessage,
 } from './protocol';
 import { stopScope } from './stop-scope';
+import { sendableFailure, toCloneableError } from './task-error';
 import { define, loadTaskModule, Resolved, resolveTask, TaskFn } from './task-module';
 
 const SLICE_MS = 5;
@@ -206,23 +206,16 @@ function finish(ctx: Context, slot: number, value: unknown, failed: boolean, sta
     // A task that throws after its stop bit was set stopped because of it (its checkpoint,
     // an aborted signal, a native kernel that obeyed the word): that is the outcome.
     const bits = Atomics.load(words, slot) & STOP_BITS;
-    report(slot, bits !== 0 ? stopOutcome(bits) : Outcome.Error, bits !== 0 ? undefined : toCloneableError(value), runNs);
+    if (bits !== 0) {
+      report(slot, stopOutcome(bits), undefined, runNs);
+    } else {
+      const [outcome, sent] = sendableFailure(value);
+      report(slot, outcome, sent, runNs);
+    }
     return;
   }
   if (ctx.transferList !== undefined) transfers.push(...ctx.transferList);
   report(slot, Outcome.Ok, value, runNs);
-}
-
-function toCloneableError(value: unknown): unknown {
-  try {
-    if (value instanceof Error) return value;
-    structuredClone(value);
-    return value;
-  } catch {
-    // Not cloneable (a symbol, a function, a revoked Proxy whose instanceof throws too): a
-    // throw of the user's must fail its task, never crash this worker.
-    return new Error(safely(() => String(value), 'a value that cannot be sent to the caller'));
-  }
 }
 
 port.on('message', (message: RunBatch) => {

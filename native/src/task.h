@@ -92,7 +92,10 @@ struct Task {
 
   ~Task() {
     corepool_result* r = results();
-    for (uint32_t i = 0; i < items; ++i) std::free(r[i].bytes);
+    // Tested first: a chunk of numbers has no bytes, and a call per item to free(nullptr)
+    // was half of settling a 10^4-item chunk of isPrime.
+    for (uint32_t i = 0; i < items; ++i)
+      if (r[i].bytes != nullptr) std::free(r[i].bytes);
   }
 };
 

@@ -210,6 +210,60 @@ export function executorConformance(target: ConformanceTarget): void {
       });
     });
 
+    describe('mapChunks', () => {
+      const expect = (items: number[]): unknown[] => items.map((i) => target.mapTask.expected(i));
+
+      it('yields each chunk as one array, in input order; the last chunk may be shorter', async () => {
+        const p = pool(2);
+        const items = [6, 5, 4, 3, 2, 1, 0, 7, 8, 9];
+        const chunks: unknown[][] = [];
+        for await (const chunk of p.mapChunks(target.mapTask.task, items, { chunksize: 3 })) {
+          assert.ok(Array.isArray(chunk), `a chunk is a plain array, got ${String(chunk)}`);
+          chunks.push(chunk);
+        }
+        assert.deepEqual(chunks.map((c) => c.length), [3, 3, 3, 1]);
+        assert.deepEqual(chunks, [expect([6, 5, 4]), expect([3, 2, 1]), expect([0, 7, 8]), expect([9])]);
+      });
+
+      it('with the default chunksize, one array per item; async input; nothing for an empty one', async () => {
+        const p = pool(2);
+        async function* gen(): AsyncGenerator<number> {
+          for (const i of [3, 1, 2]) yield i;
+        }
+        const chunks: unknown[][] = [];
+        for await (const chunk of p.mapChunks(target.mapTask.task, gen())) chunks.push(chunk);
+        assert.deepEqual(chunks, [expect([3]), expect([1]), expect([2])]);
+        for await (const c of p.mapChunks(target.mapTask.task, [])) assert.fail(`yielded ${String(c)}`);
+      });
+
+      it('bad options throw at the call; an aborted signal and a passed timeout reject the iteration', async () => {
+        const p = pool(1);
+        assert.throws(() => p.mapChunks(target.mapTask.task, [1], { chunksize: 0 }), RangeError);
+        assert.throws(() => p.mapChunks(target.mapTask.task, [1], { chunksize: 2, bogus: 1 } as never), TypeError);
+        await assert.rejects(p.mapChunks(target.mapTask.task, [1, 2, 3], { signal: AbortSignal.abort() }).next(), CancelledError);
+        await assert.rejects(p.mapChunks(target.mapTask.task, [1, 2, 3], { timeout: 0 }).next(), TimeoutError);
+      });
+
+      it('break after the first chunk closes the input and leaves the pool usable', async () => {
+        const p = pool(1);
+        let closed = false;
+        function* items(): Generator<number> {
+          try {
+            for (let i = 0; ; i++) yield i % 10;
+          } finally {
+            closed = true;
+          }
+        }
+        for await (const chunk of p.mapChunks(target.mapTask.task, items(), { chunksize: 2, buffersize: 4 })) {
+          assert.deepEqual(chunk, expect([0, 1]));
+          break;
+        }
+        assert.equal(closed, true);
+        const job = target.makeTask(3);
+        assert.deepEqual(await submit(p, job), job.expected);
+      });
+    });
+
     describe('asCompleted and wait', () => {
       it('asCompleted yields each Future once, as it completes', async () => {
         const p = pool(1);

@@ -94,6 +94,14 @@ export async function map(native: NativePool, queue: QueuePool<Tasks>): Promise<
   queue.map(kernels.isPrime, ['a']);
   // @ts-expect-error fetchTitle's argument is a string
   queue.map(queue.task('fetchTitle'), [1]);
+  // mapChunks: the same items, each chunk's results as one array; a typed array of numbers too.
+  for await (const chunk of native.mapChunks(kernels.isPrime, new Int32Array(8), { chunksize: 4 })) assertType<Equal<typeof chunk, boolean[]>>();
+  for await (const p of native.map(kernels.isPrime, new Float64Array(8))) assertType<Equal<typeof p, boolean>>();
+  for await (const chunk of queue.mapChunks(kernels.countPrimes, ranges)) assertType<Equal<typeof chunk, number[]>>();
+  // @ts-expect-error countPrimes takes [lo, hi] per item, not numbers
+  native.mapChunks(kernels.countPrimes, new Int32Array(8));
+  // @ts-expect-error a BigInt64Array's items are bigints, not numbers
+  native.mapChunks(kernels.isPrime, new BigInt64Array(8));
 }
 
 type Example = {

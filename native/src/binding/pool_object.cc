@@ -169,6 +169,35 @@ PoolObject::Decoded PoolObject::decode_args(Napi::Env env, const wire::Record& r
   };
   const corepool_kernel* k = r.kernel;
   corepool_value* args = t.args();
+  auto out_of_range = [&](const corepool_arg_spec& spec) {
+    Napi::RangeError::New(env, std::string(k->name) + ": argument '" + spec.name +
+                                   "' is out of range")
+        .ThrowAsJavaScriptException();
+    return refuse();
+  };
+  if (k->arg_count == 1 && !by_object(k->args[0].kind)) {
+    // One number per item (map over numbers, often a typed array's slice): one tight
+    // loop over the record, the same guard as below.
+    const corepool_arg_spec& spec = k->args[0];
+    if (spec.kind == COREPOOL_ARG_INT && spec.min >= -9223372036854775808.0 &&
+        spec.max < 9223372036854775808.0) {
+      // Branch-free, checked once at the end: an integer in [min, max] (NaN fails the
+      // comparisons; the bounds keep the cast within int64, so it is defined).
+      const double lo = spec.min, hi = spec.max;
+      bool ok = true;
+      for (size_t i = 0; i < r.arg_numbers; ++i) {
+        const double d = r.args[i];
+        const bool in = d >= lo && d <= hi;
+        const double clamped = in ? d : 0;
+        args[i].integer = int64_t(clamped);
+        ok &= in & (double(args[i].integer) == clamped);
+      }
+      return ok ? Decoded::Ok : out_of_range(spec);
+    }
+    for (size_t i = 0; i < r.arg_numbers; ++i)
+      if (!wire::decode_scalar(spec, r.args[i], args[i])) return out_of_range(spec);
+    return Decoded::Ok;
+  }
   CopySpace copies(t);
   for (size_t i = 0; i < r.arg_numbers; ++i) {
     const uint32_t spec_index = uint32_t(i % k->arg_count);
@@ -176,10 +205,7 @@ PoolObject::Decoded PoolObject::decode_args(Napi::Env env, const wire::Record& r
     if (!by_object(spec.kind)) {
       // Numbers and booleans take the fast path: JS checked them against the same spec.
       if (wire::decode_scalar(spec, r.args[i], args[i])) continue;
-      Napi::RangeError::New(env, std::string(k->name) + ": argument '" + spec.name +
-                                     "' is out of range")
-          .ThrowAsJavaScriptException();
-      return refuse();
+      return out_of_range(spec);
     }
     uint32_t index = 0;
     if (!wire::object_index(r.args[i], object_count, index)) return Decoded::Malformed;
@@ -461,18 +487,23 @@ Built result_value(napi_env env, Task& t, napi_value* out, std::string& error) {
   corepool_result_kind kind = t.kernel->result;
   napi_status st;
   if (t.items > 1 && (kind == COREPOOL_RESULT_NUMBER || kind == COREPOOL_RESULT_BOOL)) {
-    // Scalar results of a chunk travel as one Float64Array, not one JS value each.
+    // Scalar results of a chunk travel as one typed array, not one JS value each: numbers
+    // as a Float64Array, booleans as a Uint8Array of 0/1 (an eighth of the memory to fill).
+    const bool numbers = kind == COREPOOL_RESULT_NUMBER;
     void* data = nullptr;
     napi_value ab;
-    st = napi_create_arraybuffer(env, size_t(t.items) * sizeof(double), &data, &ab);
-    if (st == napi_ok) st = napi_create_typedarray(env, napi_float64_array, t.items, ab, 0, out);
+    st = napi_create_arraybuffer(env, size_t(t.items) * (numbers ? sizeof(double) : 1), &data, &ab);
+    if (st == napi_ok)
+      st = napi_create_typedarray(env, numbers ? napi_float64_array : napi_uint8_array, t.items, ab, 0, out);
     if (st == napi_ok) {
-      double* values = static_cast<double*>(data);
       const corepool_result* results = t.results();
-      if (kind == COREPOOL_RESULT_NUMBER)
+      if (numbers) {
+        double* values = static_cast<double*>(data);
         for (uint32_t k = 0; k < t.items; ++k) values[k] = results[k].number;
-      else
-        for (uint32_t k = 0; k < t.items; ++k) values[k] = results[k].boolean ? 1 : 0;
+      } else {
+        uint8_t* values = static_cast<uint8_t*>(data);
+        for (uint32_t k = 0; k < t.items; ++k) values[k] = results[k].boolean != 0;
+      }
     }
   } else if (t.items > 1) {
     st = napi_create_array_with_length(env, t.items, out);
