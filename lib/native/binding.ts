@@ -24,11 +24,13 @@ export interface RawKernel {
 
 export interface RawPool {
   submit(records: Float64Array, length: number, objects: unknown[]): void;
-  /** A CancelOutcome (wire.ts). */
-  cancel(id: number): number;
+  /** A CancelOutcome (wire.ts). `wait`: a running task gets a few tens of microseconds to
+   * stop, and if it does, the answer is Stopped and `times` receives [queueWaitNs, runNs]. */
+  cancel(id: number, times: Float64Array, wait: boolean): number;
   takeOldest(): number;
   cancelQueued(): number[];
-  cancelRunning(): void;
+  /** [id, queueWaitNs, runNs, ...] of the running tasks that stopped within the short wait. */
+  cancelRunning(): number[];
   /** -1 unknown id, Status.Queued not taken by a worker (yet), Status.Running taken (running, or finished since). */
   state(id: number): number;
   counts(): [queued: number, active: number, workers: number];

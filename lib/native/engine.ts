@@ -43,6 +43,13 @@ export class NativeEngine implements FutureOwner {
   callerRuns = 0;
   runNsTotal = 0;
   private readonly records = new Float64Array(COMPLETION_CAPACITY * COMPLETION_FIELDS);
+  /** [queueWaitNs, runNs] of a running task that the binding's cancel() stopped. */
+  private readonly stoppedTimes = new Float64Array(2);
+  /** How many more cancels of running tasks may wait for them to stop before the next
+   * microtask: maxWorkers. A loop that cancels a whole queue from the front would otherwise
+   * wait once per task (each freed worker takes the next one before it is cancelled). */
+  private stopWaitsLeft: number;
+  private stopWaitsResetScheduled = false;
   private flushScheduled = false;
   private roomWakeScheduled = false;
   private lastLockStats: LockStats | undefined;
@@ -52,6 +59,7 @@ export class NativeEngine implements FutureOwner {
     this.maxWorkers = options.maxWorkers;
     this.maxQueue = options.maxQueue;
     this.onFull = options.onFull;
+    this.stopWaitsLeft = this.maxWorkers;
     const lockMode = options.globalLock === false ? LockMode.none : LockMode[options.globalLock];
     this.raw = new binding.NativePoolBinding(this.maxWorkers, this.core.name, lockMode, this.onComplete, this.records);
   }
@@ -168,11 +176,20 @@ export class NativeEngine implements FutureOwner {
       this.wakeRoomWaitersSoon();
       return true;
     }
-    if (this.raw.cancel(id) === CancelOutcome.Removed) {
+    const outcome = this.raw.cancel(id, this.stoppedTimes, this.stopWaitsLeft > 0);
+    if (outcome === CancelOutcome.Stopped || outcome === CancelOutcome.Running) this.spentStopWait();
+    if (outcome === CancelOutcome.Removed) {
       this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
       this.wakeRoomWaitersSoon();
+    } else if (outcome === CancelOutcome.Stopped) {
+      // It was running and stopped within the binding's short wait: it is CANCELLED now,
+      // without waiting for a completion (none will come for it).
+      const times = this.stoppedTimes;
+      this.finishSlot(id, CANCELLED, 0, undefined, times[0]!, times[1]!);
+      this.wakeRoomWaitersSoon();
     }
-    // Running or finished on the way back: the completion settles it as CANCELLED.
+    // Still running (it did not stop in time) or finished on the way back: its completion
+    // settles it as CANCELLED.
     return true;
   }
 
@@ -192,8 +209,12 @@ export class NativeEngine implements FutureOwner {
     this.flush();
     // Settling the last task closes the pool (finishSlot -> onIdle), hence the !closed checks.
     if (cancelQueued && !this.closed) for (const id of this.raw.cancelQueued()) this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
-    // Running tasks stop at their next checkpoint and come back CANCELLED.
-    if (opts.cancelRunning && !this.closed) this.raw.cancelRunning();
+    // Running tasks stop at their next checkpoint and end CANCELLED: here those that
+    // stopped within the binding's short wait, the others through their completions.
+    if (opts.cancelRunning && !this.closed) {
+      const stopped = this.raw.cancelRunning();
+      for (let k = 0; k < stopped.length; k += 3) this.finishSlot(stopped[k]!, CANCELLED, 0, undefined, stopped[k + 1]!, stopped[k + 2]!);
+    }
     if (!this.closed) this.raw.requestStop();
     const idle = this.core.whenIdle(this.slots.inflight);
     this.closeIfIdle();
@@ -209,6 +230,19 @@ export class NativeEngine implements FutureOwner {
   lockStats(): LockStats {
     // The native pool is gone once closed: the counters it had at the end still hold.
     return this.closed ? this.lastLockStats! : this.raw.lockStats();
+  }
+
+  /** A cancel hit a running task (and waited for it, if any wait was left this tick). */
+  private spentStopWait(): void {
+    if (this.stopWaitsLeft === 0) return;
+    this.stopWaitsLeft--;
+    if (!this.stopWaitsResetScheduled) {
+      this.stopWaitsResetScheduled = true;
+      queueMicrotask(() => {
+        this.stopWaitsResetScheduled = false;
+        this.stopWaitsLeft = this.maxWorkers;
+      });
+    }
   }
 
   /** A queued task was cancelled: room opened for a submitWhenReady waiter. Not inside

@@ -56,6 +56,7 @@ export enum CancelOutcome {
   Running = 1, // its cancel bit is raised: the completion settles it
   Finished = 2, // already on its way back: the completion settles it
   Unknown = 3,
+  Stopped = 4, // it was running and stopped within the binding's short wait: settle it CANCELLED now
 }
 
 /** The binding's own copy of all the above (module.cc exports it as `wire`). */
@@ -74,6 +75,7 @@ export function checkWire(raw: RawWire | undefined): void {
     cancelRunning: CancelOutcome.Running,
     cancelFinished: CancelOutcome.Finished,
     cancelUnknown: CancelOutcome.Unknown,
+    cancelStopped: CancelOutcome.Stopped,
   };
   const enums: [string, Record<string, string | number>][] = [
     ['status', Status],

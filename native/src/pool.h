@@ -35,7 +35,8 @@ static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
 class ThreadPool {
  public:
   // Receives every task that was submitted, exactly once, when it reached a final
-  // status — except tasks the caller removed itself through cancel()/take_queued().
+  // status — except tasks handed back to the caller by cancel(), take_oldest(),
+  // take_all_queued() or cancel_running().
   // Called on a worker or the deadline thread: must be thread-safe and quick.
   using CompletionSink = std::function<void(std::unique_ptr<Task>)>;
 
@@ -59,16 +60,33 @@ class ThreadPool {
   // deadline and the deadline thread cannot be started (start_error() says so).
   bool submit(std::vector<std::unique_ptr<Task>>& tasks);
 
-  enum class CancelResult { Removed, Running, Finished };
+  // How long cancel() of a running task (and cancel_running()) busy-waits, on the caller's
+  // thread, for the task to stop. A kernel that checkpoints stops a few microseconds after
+  // its stop word is raised (measured on the 2-core dev VM, load ~1: spin's run returns
+  // 2-20 us after cancel() begins, p90 35 us); handing the task back at once spares the
+  // completion's trip through the sink and the JS thread's wake-up. The bound caps what a
+  // kernel that does not checkpoint, or a worker the OS has descheduled (at load 8-12 it
+  // often is, for milliseconds), costs the caller: then the task reaches the sink as before.
+  // It is about half the cost of that other path, so a wait that fails costs less than
+  // one that succeeds saves.
+  static constexpr std::chrono::microseconds kStopWait{50};
+
+  enum class CancelResult { Removed, Running, Finished, Stopped };
   // Removed: the task was queued and is handed back (in `removed`); Running: its cancel
-  // flag is raised; Finished: it is already on its way to the sink.
-  CancelResult cancel(Task* task, std::unique_ptr<Task>& removed);
+  // flag is raised (and it did not stop within `wait`); Finished: it is already on its
+  // way to the sink; Stopped: it was running, stopped within `wait` and is handed back,
+  // Cancelled, in `removed`. A task handed back never reaches the sink. Only the first
+  // cancel of a running task waits.
+  CancelResult cancel(Task* task, std::unique_ptr<Task>& removed,
+                      Clock::duration wait = Clock::duration::zero());
   // The queued task at the front (discardOldest), or null.
   std::unique_ptr<Task> take_oldest();
   // Every queued task (shutdown cancelFutures), in queue order.
   std::vector<std::unique_ptr<Task>> take_all_queued();
-  // Raises the cancel flag of every running task (shutdown cancelRunning).
-  void cancel_running();
+  // Raises the cancel flag of every running task (shutdown cancelRunning) and waits up to
+  // `wait`, once for all of them, for them to stop: those that did are handed back,
+  // Cancelled, and never reach the sink.
+  std::vector<std::unique_ptr<Task>> cancel_running(Clock::duration wait = Clock::duration::zero());
   // Workers finish the queue, then exit. join() waits for them.
   void request_stop();
   void join();
@@ -88,6 +106,7 @@ class ThreadPool {
   void worker_main(Worker& worker);
   int run_task(Worker& worker, Task& task);
   void settle(Task& task, int rc);
+  bool await_handover(Task* const* tasks, size_t count, Clock::duration wait);
   void watcher_main();
   bool ensure_watcher();
   void add_deadline(Task& task, Clock::time_point at);

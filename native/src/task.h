@@ -2,6 +2,7 @@
 // Pure C++; the pool moves it between the queue, a worker and the completion sink.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -67,6 +68,14 @@ struct Task {
   bool deadline_hit = false;               // guarded by the pool's mutex
   bool taken = false;                      // a worker took it (guarded by the pool's mutex)
   std::string error;                       // status == Error
+
+  // cancel() of the running task waits for it to stop (guarded by the pool's mutex): its
+  // worker then hands the task back through `handed_over` instead of the sink.
+  bool canceller_waiting = false;
+  // Set (release) by the worker, with the mutex held, once it handed the task over to a
+  // waiting cancel(); from then on the task is the canceller's and the worker never
+  // touches it again. Reset when the task is queued.
+  std::atomic<bool> handed_over{false};
 
   // Set while the task runs (guarded by the pool's mutex): whose interrupt word to raise.
   struct Worker* worker = nullptr;

@@ -102,6 +102,29 @@ TEST_CASE(cancel_while_waiting_in_take, 20) {
   CHECK(a_sink.wait_count(1));
 }
 
+// cancel() that waits for a task blocked in take(): the task leaves take() at once and is
+// handed back; the holder is not disturbed, nothing deadlocks.
+TEST_CASE(cancel_with_wait_while_waiting_in_take, 20) {
+  Interval iv(std::chrono::seconds(30));  // no drop request within the test
+  Sink a_sink, b_sink;
+  ThreadPool a(opts(1, true), a_sink.fn());
+  ThreadPool b(opts(1, true), b_sink.fn());
+  Task* holder = submit1(a, make_task(&kSpin, 1, {60000}));
+  CHECK(eventually([&] { return a.active() == 1; }));
+  std::this_thread::sleep_for(10ms);
+  Task* waiter = submit1(b, make_task(&kSpin, 2, {60000}));
+  CHECK(eventually([&] { return b.active() == 1; }));
+  std::this_thread::sleep_for(20ms);  // now blocked in take()
+  std::unique_ptr<Task> removed;
+  CHECK(b.cancel(waiter, removed, std::chrono::seconds(5)) == ThreadPool::CancelResult::Stopped);
+  CHECK(removed.get() == waiter && waiter->status == TaskStatus::Cancelled);
+  CHECK(b.active() == 0 && b_sink.count() == 0);
+  CHECK(a_sink.count() == 0);  // the holder was never disturbed
+  // The holder, which holds the lock, stops and is handed back too.
+  CHECK(a.cancel(holder, removed, std::chrono::seconds(5)) == ThreadPool::CancelResult::Stopped);
+  CHECK(removed.get() == holder && a.active() == 0);
+}
+
 TEST_CASE(deadline_while_waiting_in_take, 20) {
   Interval iv(std::chrono::seconds(30));
   Sink sink;

@@ -108,6 +108,90 @@ TEST_CASE(cancel_drops_a_late_result, 10) {
   CHECK(t->status == TaskStatus::Cancelled);
 }
 
+TEST_CASE(cancel_with_wait_hands_back_a_stopped_task, 10) {
+  Sink sink;
+  ThreadPool pool(opts(1), sink.fn());
+  Task* t = submit1(pool, make_task(&kSpin, 1, {60000}));
+  CHECK(eventually([&] { return pool.taken(t); }));
+  std::unique_ptr<Task> removed;
+  // A checkpointing kernel stops long before this (generous: a loaded machine) bound.
+  CHECK(pool.cancel(t, removed, std::chrono::seconds(5)) == ThreadPool::CancelResult::Stopped);
+  CHECK(removed.get() == t && t->status == TaskStatus::Cancelled);
+  CHECK(pool.active() == 0 && pool.queued() == 0);
+  // The worker goes on with the queue, and the stopped task never reaches the sink.
+  submit1(pool, make_task(&kNoop, 2));
+  CHECK(sink.wait_count(1));
+  pool.request_stop();
+  pool.join();
+  CHECK(sink.count() == 1 && !sink.has(1) && sink.has(2));
+}
+
+TEST_CASE(cancel_wait_is_bounded_for_a_kernel_that_does_not_stop, 10) {
+  tk::reset_gates();
+  Sink sink;
+  ThreadPool pool(opts(1), sink.fn());
+  Task* t = submit1(pool, make_task(&tk::kGate, 1, {0, 1}));  // stubborn: ignores the stop
+  CHECK(eventually([] { return tk::gate_started[0] == 1; }));
+  std::unique_ptr<Task> removed;
+  auto start = Clock::now();
+  CHECK(pool.cancel(t, removed, std::chrono::milliseconds(2)) == ThreadPool::CancelResult::Running);
+  CHECK_MSG(ms_since(start) < 500, std::to_string(ms_since(start)));
+  CHECK(removed == nullptr);
+  // A second cancel does not wait again.
+  start = Clock::now();
+  CHECK(pool.cancel(t, removed, std::chrono::seconds(5)) == ThreadPool::CancelResult::Running);
+  CHECK_MSG(ms_since(start) < 500, std::to_string(ms_since(start)));
+  tk::gate_open[0] = true;
+  // Not handed back: it reaches the sink, once, and as Cancelled (its late result dropped).
+  CHECK(sink.wait_count(1));
+  pool.request_stop();
+  pool.join();
+  CHECK(sink.count() == 1 && sink.seen[1] == 1 && t->status == TaskStatus::Cancelled);
+}
+
+// Cancels that race tasks finishing on their own, with waits from 0 to ~20 us: every
+// task ends exactly once, either handed back by cancel() or through the sink.
+TEST_CASE(cancel_wait_races_completion_exactly_once, 60) {
+  Sink sink;
+  ThreadPool pool(opts(2), sink.fn());
+  std::map<uint32_t, int> handed_back;
+  std::vector<std::unique_ptr<Task>> kept;  // handed back: kept so the ids stay unique
+  constexpr uint32_t kRounds = 3000;
+  uint32_t stopped = 0, running = 0;
+  for (uint32_t i = 0; i < kRounds; ++i) {
+    // spin(0.005 ms) ends on its own after a few us: as likely to finish as to be stopped.
+    Task* t = submit1(pool, make_task(&kSpin, i, {0.005}));
+    // Mostly once it runs, now and then while still queued; then 0-10 us later.
+    if (i % 10 != 0)
+      while (!pool.taken(t)) std::this_thread::yield();
+    auto until = Clock::now() + std::chrono::nanoseconds((i * 7919) % 10000);
+    while (Clock::now() < until) {}
+    std::unique_ptr<Task> removed;
+    auto r = pool.cancel(t, removed, std::chrono::microseconds(i % 21));
+    if (r == ThreadPool::CancelResult::Removed || r == ThreadPool::CancelResult::Stopped) {
+      CHECK(removed.get() == t && t->status == TaskStatus::Cancelled);
+      ++handed_back[i];
+      stopped += r == ThreadPool::CancelResult::Stopped;
+      kept.push_back(std::move(removed));
+    } else {
+      CHECK(removed == nullptr);
+      running += r == ThreadPool::CancelResult::Running;
+    }
+  }
+  CHECK(sink.wait_count(kRounds - kept.size(), 30000ms));
+  pool.request_stop();
+  pool.join();
+  for (uint32_t i = 0; i < kRounds; ++i) {
+    int times = handed_back[i] + (sink.seen.count(i) ? sink.seen[i] : 0);
+    CHECK_MSG(times == 1, "task " + std::to_string(i) + " ended " + std::to_string(times) + " times");
+  }
+  for (auto& t : sink.done)
+    CHECK(t->status == TaskStatus::Ok || t->status == TaskStatus::Cancelled);
+  CHECK(pool.active() == 0 && pool.queued() == 0);
+  std::printf("handed back stopped %u, removed %zu, left running %u\n", stopped,
+              kept.size() - stopped, running);
+}
+
 TEST_CASE(cancel_finished, 10) {
   Sink sink;
   ThreadPool pool(opts(2), sink.fn());
@@ -228,6 +312,30 @@ TEST_CASE(cancel_running_leaves_the_queue, 10) {
   CHECK(sink.wait_count(4));
   CHECK(a->status == TaskStatus::Cancelled && b->status == TaskStatus::Cancelled);
   CHECK(sink.wait_id(3)->status == TaskStatus::Ok && sink.wait_id(4)->status == TaskStatus::Ok);
+}
+
+TEST_CASE(cancel_running_with_wait_hands_back_what_stopped, 10) {
+  tk::reset_gates();
+  Sink sink;
+  ThreadPool pool(opts(3), sink.fn());
+  Task* a = submit1(pool, make_task(&kSpin, 1, {60000}));
+  Task* b = submit1(pool, make_task(&kSpin, 2, {60000}));
+  Task* c = submit1(pool, make_task(&tk::kGate, 3, {0, 1}));  // stubborn
+  CHECK(eventually([&] { return pool.active() == 3; }));
+  submit1(pool, make_task(&kNoop, 4));
+  auto start = Clock::now();
+  auto stopped = pool.cancel_running(std::chrono::milliseconds(200));
+  CHECK_MSG(ms_since(start) < 1000, std::to_string(ms_since(start)));
+  // The two spins stop; the stubborn gate does not and stays the sink's.
+  CHECK(stopped.size() == 2);
+  for (auto& t : stopped) CHECK((t.get() == a || t.get() == b) && t->status == TaskStatus::Cancelled);
+  CHECK(sink.wait_id(4)->status == TaskStatus::Ok);
+  tk::gate_open[0] = true;
+  CHECK(sink.wait_count(2));
+  pool.request_stop();
+  pool.join();
+  CHECK(sink.count() == 2 && !sink.has(1) && !sink.has(2));
+  CHECK(c->status == TaskStatus::Cancelled);
 }
 
 TEST_CASE(request_stop_then_join_drains, 20) {

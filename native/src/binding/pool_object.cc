@@ -333,19 +333,52 @@ void PoolObject::release_slot(uint32_t id) {
   s.refusal = nullptr;
 }
 
+// cancel(id, times, wait): with `wait`, a running task gets ThreadPool::kStopWait to stop;
+// if it does, it is settled here (Stopped), and `times` (a Float64Array of 2) receives its
+// queue wait and run time in ns, as its completion record would have carried them.
 Napi::Value PoolObject::Cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
   auto outcome = [&](wire::CancelOutcome o) { return Napi::Number::New(env, static_cast<int>(o)); };
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsBoolean()) {
+    Napi::TypeError::New(env, "cancel(id, times, wait)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::TypedArray times = info[1].As<Napi::TypedArray>();
+  if (times.TypedArrayType() != napi_float64_array || times.ElementLength() < 2) {
+    Napi::TypeError::New(env, "times must be a Float64Array of 2").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
   if (closed_ || id >= slots_.size() || slots_[id].task == nullptr) return outcome(wire::CancelOutcome::Unknown);
   std::unique_ptr<Task> removed;
-  auto r = pool_->cancel(slots_[id].task, removed);
+  const bool wait = info[2].As<Napi::Boolean>().Value();
+  auto r = pool_->cancel(slots_[id].task, removed,
+                         wait ? Clock::duration(ThreadPool::kStopWait) : Clock::duration::zero());
   if (r == ThreadPool::CancelResult::Removed) {
     release_slot(id);
     set_inflight(-1);
     return outcome(wire::CancelOutcome::Removed);
   }
+  if (r == ThreadPool::CancelResult::Stopped) {
+    // Handed back by its worker: it never reaches the completion queue, so this is the
+    // one place it ends, and its slot id is free for reuse only from here on.
+    double* out = times.As<Napi::Float64Array>().Data();
+    take_stopped(*removed, out);
+    return outcome(wire::CancelOutcome::Stopped);
+  }
   return outcome(r == ThreadPool::CancelResult::Running ? wire::CancelOutcome::Running : wire::CancelOutcome::Finished);
+}
+
+// Ends a running task that a cancel handed back stopped: what on_completions does for
+// a completion, minus the JS call (the caller settles its Future).
+void PoolObject::take_stopped(Task& t, double* times) {
+  times[0] = t.started > t.submitted ? double((t.started - t.submitted).count()) : 0;
+  times[1] = t.finished > t.started ? double((t.finished - t.started).count()) : 0;
+  if (t.id >= slots_.size() || slots_[t.id].task != &t) return;  // not ours: a bug, not a crash
+  // It ran: it may have written its (copied) output arguments before it stopped.
+  write_back(env_, slots_[t.id].pins);
+  release_slot(t.id);
+  set_inflight(-1);
 }
 
 Napi::Value PoolObject::TakeOldest(const Napi::CallbackInfo& info) {
@@ -371,9 +404,24 @@ Napi::Value PoolObject::CancelQueued(const Napi::CallbackInfo& info) {
   return ids;
 }
 
+// cancelRunning(): raises every running task's cancel bit and gives them, together,
+// ThreadPool::kStopWait to stop. Returns [id, waitNs, runNs, ...] of those that did; they
+// are settled by the caller, not by a completion.
 Napi::Value PoolObject::CancelRunning(const Napi::CallbackInfo& info) {
-  if (!closed_) pool_->cancel_running();
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  if (closed_) return out;
+  auto stopped = pool_->cancel_running(ThreadPool::kStopWait);
+  uint32_t k = 0;
+  for (auto& t : stopped) {
+    double times[2];
+    uint32_t id = t->id;
+    take_stopped(*t, times);
+    out.Set(k++, double(id));
+    out.Set(k++, times[0]);
+    out.Set(k++, times[1]);
+  }
+  return out;
 }
 
 Napi::Value PoolObject::State(const Napi::CallbackInfo& info) {

@@ -50,6 +50,7 @@ class PoolObject : public Napi::ObjectWrap<PoolObject> {
                       napi_value& refusal);
   void on_completions(std::vector<std::unique_ptr<Task>>& done);
   void release_slot(uint32_t id);
+  void take_stopped(Task& t, double* times);
   void set_inflight(int64_t delta);
   void close_now();
   static void on_env_teardown(napi_async_cleanup_hook_handle handle, void* arg);

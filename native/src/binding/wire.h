@@ -33,6 +33,6 @@ constexpr int kLockModern = static_cast<int>(LockMode::Modern);
 constexpr int kLockLegacy = static_cast<int>(LockMode::Legacy);
 
 // What PoolObject::Cancel answers.
-enum class CancelOutcome : int { Removed = 0, Running = 1, Finished = 2, Unknown = 3 };
+enum class CancelOutcome : int { Removed = 0, Running = 1, Finished = 2, Unknown = 3, Stopped = 4 };
 
 }  // namespace corepool::wire

@@ -22,6 +22,7 @@ inline Napi::Object Constants(Napi::Env env) {
   set("cancelRunning", static_cast<int>(CancelOutcome::Running));
   set("cancelFinished", static_cast<int>(CancelOutcome::Finished));
   set("cancelUnknown", static_cast<int>(CancelOutcome::Unknown));
+  set("cancelStopped", static_cast<int>(CancelOutcome::Stopped));
   set("statusQueued", static_cast<int>(TaskStatus::Queued));
   set("statusRunning", static_cast<int>(TaskStatus::Running));
   set("statusOk", static_cast<int>(TaskStatus::Ok));
