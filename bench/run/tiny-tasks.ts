@@ -10,6 +10,9 @@
 // untimed round per contender: JS heap bytes (v8.GCProfiler: the heap growth plus what
 // each GC freed) and, with --mallocs, native mallocs (an LD_PRELOAD counter, all threads).
 //
+// `npm run bench:tiny` compiles lib/ and bench/ first and runs dist/bench/cli.js: the
+// build users run (under tsx every import of lib/ is a getter call on the hot path).
+//
 //   npm run bench:tiny [-- --rounds 7 --tasks 300000 --piscina-tasks 40000 --workers 2 --mallocs]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -19,7 +22,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as v8 from 'node:v8';
 
-import { kernels, NativePool, sha256Backend, wait } from '../contenders/corepool';
+import { kernels, measuredBuild, NativePool, sha256Backend, wait } from '../contenders/corepool';
 import { countPrimes, isPrime } from '../contenders/js-kernels.cjs';
 import { loadPeer, plainExecArgv, workerFile } from '../contenders/peers';
 import { loadAverage } from '../harness/machine';
@@ -126,6 +129,7 @@ export async function runTiny(opts: TinyOptions): Promise<void> {
   const log = console.log;
   const { rounds, tasks, workers } = opts;
   log(`machine: ${os.cpus().length} cpus (${os.cpus()[0]?.model.trim()}), node ${process.version}, ${workers} workers, medians of ${rounds} interleaved rounds`);
+  log(`corepool measured: ${measuredBuild}`);
   log(`load average at start: ${loadAverage()}`);
   if (MALLOC_FILE === undefined) log('native mallocs: not counted (add --mallocs; needs a C compiler)');
 
