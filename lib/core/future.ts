@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import { cancelledError } from './errors';
 import { FutureHandle, handleOf } from './future-handle';
 import { futureLine } from './future-printing';
-import { DoneCallback, invoke, PromiseWaiter, Reaction, settleWaiters, Waiter } from './future-reactions';
+import { DoneCallback, invoke, PromiseWaiter, react, REACT, settleWaiters, Waiter } from './future-reactions';
 import { checkResolversArgs, FutureOwner, FutureResolvers, resolversOf } from './future-resolvers';
 import { withTimeout } from './timers';
 import { unwatchUnretrieved, watchUnretrieved } from './unretrieved';
@@ -222,10 +222,9 @@ export class Future<T> implements PromiseLike<T> {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Future<R1 | R2> {
     this.#retrieved();
-    const derived = new Future<R1 | R2>(this.task);
-    const reaction = new Reaction<T, R1, R2>(derived, onFulfilled, onRejected);
-    if (this.done()) queueMicrotask(() => reaction.run(this));
-    else this.#addWaiter(reaction as unknown as Waiter);
+    const derived = new ThenFuture<T, R1, R2>(this.task, onFulfilled, onRejected);
+    if (this.done()) queueMicrotask(() => derived[REACT](this));
+    else this.#addWaiter(derived as unknown as Waiter);
     return derived;
   }
 
@@ -312,5 +311,26 @@ export class Future<T> implements PromiseLike<T> {
       this.#promise = error === undefined ? Promise.resolve(this.#outcome as T) : Promise.reject(error);
     }
     return this.#promise;
+  }
+}
+
+/** The Future then() returns, which is also the reaction that settles it: `await` and
+ * Promise.all call then() once per Future, and this makes one object there, not two. */
+class ThenFuture<T, R1, R2> extends Future<R1 | R2> {
+  #onFulfilled: ((value: T) => R1 | PromiseLike<R1>) | null | undefined;
+  #onRejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined;
+
+  constructor(task: string, onFulfilled: ((value: T) => R1 | PromiseLike<R1>) | null | undefined, onRejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined) {
+    super(task);
+    this.#onFulfilled = onFulfilled;
+    this.#onRejected = onRejected;
+  }
+
+  [REACT](source: Future<T>): void {
+    const onFulfilled = this.#onFulfilled;
+    const onRejected = this.#onRejected;
+    // Run once: the callbacks are not kept alive by a settled Future.
+    this.#onFulfilled = this.#onRejected = undefined;
+    react(this, onFulfilled, onRejected, source);
   }
 }
