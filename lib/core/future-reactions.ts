@@ -50,10 +50,23 @@ export function react<T, R1, R2>(
 
 /** The resolvers of the Promise that result() and the like hand out. */
 export class PromiseWaiter<T> {
-  constructor(
-    readonly resolve: (value: T) => void,
-    readonly reject: (error: Error) => void,
-  ) {}
+  readonly promise: Promise<T>;
+  resolve!: (value: T) => void;
+  reject!: (error: Error) => void;
+
+  constructor() {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
+/** The Promise of the PromiseWaiter among `callbacks`, if there is one. */
+export function promiseAmong<T>(callbacks: Waiter | Waiter[] | undefined): Promise<T> | undefined {
+  if (callbacks instanceof PromiseWaiter) return callbacks.promise as Promise<T>;
+  if (Array.isArray(callbacks)) for (const w of callbacks) if (w instanceof PromiseWaiter) return w.promise as Promise<T>;
+  return undefined;
 }
 
 export type DoneCallback<T> = (future: Future<T>) => void;
@@ -89,7 +102,7 @@ export function settleWaiters<T>(callbacks: Waiter | Waiter[], future: Future<T>
 function settle<T>(waiter: Waiter, future: Future<T>): void {
   if (waiter instanceof PromiseWaiter) {
     const error = future._peekError();
-    if (error === undefined) (waiter as PromiseWaiter<T>).resolve(future._peekValue() as T);
+    if (error === undefined) (waiter as unknown as PromiseWaiter<T>).resolve(future._peekValue() as T);
     else waiter.reject(error);
   } else if (typeof waiter === 'function') invoke(waiter as DoneCallback<T>, future);
   else waiter[REACT](future as Future<never>);

@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import { cancelledError } from './errors';
 import { FutureHandle, handleOf } from './future-handle';
 import { futureLine } from './future-printing';
-import { DoneCallback, invoke, PromiseWaiter, react, REACT, settleWaiters, Waiter } from './future-reactions';
+import { DoneCallback, invoke, PromiseWaiter, promiseAmong, react, REACT, settleWaiters, Waiter } from './future-reactions';
 import { checkResolversArgs, FutureOwner, FutureResolvers, resolversOf } from './future-resolvers';
 import { withTimeout } from './timers';
 import { unwatchUnretrieved, watchUnretrieved } from './unretrieved';
@@ -47,10 +47,11 @@ export class Future<T> implements PromiseLike<T> {
   // value, or the Error if FAILED; CANCELLED: the CancelledError.
   #outcome: unknown = undefined;
   #owner: FutureOwner | undefined;
-  // Typed loosely so that Future<T> stays assignable to Future<unknown>.
-  // One waiter is stored as is (the common case), more in an array.
-  #callbacks: Waiter | Waiter[] | undefined = undefined;
-  #promise: Promise<T> | undefined = undefined;
+  // PENDING: the waiters, typed loosely so that Future<T> stays assignable to
+  // Future<unknown>; one is stored as is (the common case), more in an array. Once
+  // settled: the Promise that result() and the like hand out, once one was made (the
+  // waiters' slot is free then: later callbacks run at once or on a microtask).
+  #callbacks: Waiter | Waiter[] | Promise<T> | undefined = undefined;
   /** @internal the owner's key for this task (a slot id) */
   _key = -1;
 
@@ -205,7 +206,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   #addWaiter(waiter: Waiter): void {
-    const current = this.#callbacks;
+    const current = this.#callbacks as Waiter | Waiter[] | undefined;
     if (current === undefined) this.#callbacks = waiter;
     else if (Array.isArray(current)) current.push(waiter);
     else this.#callbacks = [current, waiter];
@@ -287,9 +288,10 @@ export class Future<T> implements PromiseLike<T> {
 
   #finish(): void {
     this.#owner = undefined;
-    const callbacks = this.#callbacks;
+    const callbacks = this.#callbacks as Waiter | Waiter[] | undefined;
     if (callbacks === undefined) return;
-    this.#callbacks = undefined;
+    // Before the waiters run: one of them may ask for the Promise again.
+    this.#callbacks = promiseAmong<T>(callbacks);
     settleWaiters(callbacks, this);
   }
 
@@ -302,16 +304,21 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   #getPromise(): Promise<T> {
-    if (this.#promise !== undefined) return this.#promise;
-    const state = this.#flags & STATE;
-    if (state === PENDING) {
-      this.#promise = new Promise<T>((resolve, reject) => this.#addWaiter(new PromiseWaiter(resolve, reject) as Waiter));
-    } else {
-      const error = this._peekError();
-      this.#promise = error === undefined ? Promise.resolve(this.#outcome as T) : Promise.reject(error);
+    const callbacks = this.#callbacks;
+    if ((this.#flags & STATE) === PENDING) {
+      const made = promiseAmong<T>(callbacks as Waiter | Waiter[] | undefined);
+      if (made !== undefined) return made;
+      const waiter = new PromiseWaiter<T>();
+      this.#addWaiter(waiter as unknown as Waiter);
+      return waiter.promise;
     }
-    return this.#promise;
+    if (callbacks !== undefined) return callbacks as Promise<T>;
+    const error = this._peekError();
+    const promise = error === undefined ? Promise.resolve(this.#outcome as T) : Promise.reject(error);
+    this.#callbacks = promise;
+    return promise;
   }
+
 }
 
 /** The Future then() returns, which is also the reaction that settles it: `await` and
