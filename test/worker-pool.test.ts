@@ -166,6 +166,27 @@ describe('WorkerPool', function () {
     assert.equal(made.byteLength, 32);
   });
 
+  it('options.transfer: a detached buffer, shared memory, a view or a buffer listed twice is a TypeError at submit, by index; a good one still moves', async () => {
+    const fill = pool.task('fill');
+    const detached = new ArrayBuffer(8);
+    structuredClone(detached, { transfer: [detached] });
+    const live = new ArrayBuffer(8);
+    const submitTransferring = (transfer: unknown[]): unknown => pool.submit(fill, [new Uint8Array(4), 1], { transfer: transfer as ArrayBuffer[] });
+    assert.throws(() => submitTransferring([live, detached]), (e: Error) => e instanceof TypeError && /^options\.transfer\[1\] is a detached ArrayBuffer/.test(e.message));
+    assert.equal(live.byteLength, 8, 'nothing was sent: the good buffer is still here');
+    assert.throws(
+      () => submitTransferring([new SharedArrayBuffer(8)]),
+      (e: Error) => e instanceof TypeError && /options\.transfer\[0\] is a SharedArrayBuffer/.test(e.message) && /needs no transfer/.test(e.message) && !/got Array/.test(e.message),
+    );
+    assert.throws(() => submitTransferring([new Uint8Array(live)]), (e: Error) => e instanceof TypeError && /options\.transfer\[0\] must be an ArrayBuffer, got Uint8Array \(pass its \.buffer\)/.test(e.message));
+    assert.throws(() => submitTransferring([live, live]), (e: Error) => e instanceof TypeError && /options\.transfer\[1\] is options\.transfer\[0\] again/.test(e.message));
+    assert.throws(() => submitTransferring('x' as never), (e: Error) => e instanceof TypeError && /options\.transfer must be an array of ArrayBuffers, got the string/.test(e.message));
+    // map's chunks carry no transfer list; a zero-length buffer that is not detached is fine.
+    const empty = new ArrayBuffer(0);
+    assert.equal(await pool.submit(fill, [new Uint8Array(live), 2], { transfer: [live, empty] }), 8);
+    assert.equal(live.byteLength, 0, 'transferred');
+  });
+
   it('map keeps order with chunksize and buffersize; asCompleted, wait and TaskGroup work', async () => {
     const out: number[] = [];
     for await (const v of pool.map(pool.task('square'), Array.from({ length: 50 }, (_, i) => i), { chunksize: 7, buffersize: 14 })) out.push(v);

@@ -49,7 +49,7 @@ export const kernels = Object.freeze({
   spin: builtin<[ms: number], number>('spin'),
   /** A blocking wait of `ms` milliseconds, standing for blocking IO. */
   sleep: builtin<[ms: number], undefined>('sleep'),
-  /** SHA-256 of the bytes, read in place. */
+  /** SHA-256 of the bytes (a SharedArrayBuffer view is read in place, any other one copied when the task is sent). */
   sha256: builtin<[data: Uint8Array], Uint8Array>('sha256'),
   /** Does nothing: measures per-task overhead. */
   noop: builtin<[], undefined>('noop'),
@@ -59,7 +59,8 @@ export const kernels = Object.freeze({
   /** n! as a bigint (n <= 1e6): a product tree with Karatsuba multiplication. */
   factorial: builtin<[n: number], bigint>('factorial'),
   /** The product of two n x n row-major matrices (each of n * n elements) as a new
-   * Float64Array. Both inputs are read in place: do not write them while it runs. */
+   * Float64Array. Inputs on a SharedArrayBuffer are read in place (do not write them while it runs);
+   * others are copied when the task is sent. */
   matmul: builtin<[a: Float64Array, b: Float64Array, n: number], Float64Array>('matmul', [squareRule]),
   /** Sorts the array in place, in Float64Array.prototype.sort() order (NaN last);
    * resolves to undefined. A cancelled or timed-out sort leaves a permutation of the input. */

@@ -24,20 +24,21 @@
 //   Redis `keepFinished` seconds (BullMQ removes them by age), nobody reads them.
 import { randomBytes } from 'node:crypto';
 
-import { QueueUnavailableError, TimeoutError } from '../core/errors';
 import type { Executor, MapOptions, ShutdownOptions, SubmitOptions } from '../core/executor';
 import type { Future } from '../core/future';
 import { linkSignal } from '../core/link-signal';
 import { orderedMap } from '../core/map';
 import { checkItems, CommonStats, PoolCore } from '../core/pool-core';
-import { checkCount, checkOptions, checkShutdownOptions, checkSubmitOptions, checkTimeout, describe, NO_ARGS } from '../core/validate';
+import { checkShutdownOptions, checkSubmitOptions, describe } from '../core/validate';
 import { loadBullMQ, loadIORedis } from './load';
 import { encode, Wire } from './codec';
 import { Connections } from './connections';
+import { checkQueuePoolOptions } from './options';
 import { RemoteCancel } from './remote-cancel';
-import { checkQueueName, connectionOptions, describeConnection, JobData, PROTOCOL, QueueConnection } from './protocol';
-import { Entry, JobTable } from './settle';
-import { AnyKernel, ArgsOf, checkKernelArgs, checkTaskName, MapItemOf, QueueTask, RemoteTask, resolveTask, ResultOf, TaskArgs, TaskResult } from './tasks';
+import { JobData, PROTOCOL, QueueConnection } from './protocol';
+import { JobTable } from './settle';
+import { SubmitBatch } from './submit-batch';
+import { ArgsOf, checkKernelArgs, checkKernelItem, checkTaskName, MapItemOf, QueueTask, RemoteTask, resolveTask, ResultOf, TaskArgs, TaskResult } from './tasks';
 
 export type { QueueTask, RemoteTask } from './tasks';
 
@@ -71,48 +72,35 @@ export interface QueuePoolStats extends CommonStats {
   lost: number;
 }
 
-/** After the deadline, how long the client waits for a worker's own TimeoutError. */
-const DEADLINE_GRACE_MS = 500;
-
 export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTask> {
   readonly queue: string;
   readonly prefix: string;
   readonly enqueueTimeout: number;
-  readonly #connection: Record<string, unknown>;
-  readonly #keepFinished: number;
   readonly #core: PoolCore;
   readonly #links: Connections;
   readonly #jobs: JobTable;
-  readonly #remote: RemoteCancel;
-  #seq = 0;
-  #submitted = 0;
-  #batch: Entry[] = [];
-  #flushScheduled = false;
+  readonly #batch: SubmitBatch;
   #closed: Promise<void> | undefined;
 
   constructor(options: QueuePoolOptions) {
-    checkOptions(options, ['queue', 'connection', 'prefix', 'enqueueTimeout', 'keepFinished', 'name'], 'QueuePool');
-    if (options === undefined) throw new TypeError('QueuePool: options { queue, connection } are required');
-    this.queue = checkQueueName(options.queue, 'QueuePool');
-    this.#core = new PoolCore(options.name, this.queue);
-    this.#connection = connectionOptions(options.connection, 'QueuePool');
-    const prefix = options.prefix ?? 'bull';
-    if (typeof prefix !== 'string' || prefix.length === 0) throw new TypeError(`QueuePool: prefix must be a non-empty string, got ${describe(prefix)}`);
+    const config = checkQueuePoolOptions(options);
+    const { queue, prefix } = config;
+    this.queue = queue;
     this.prefix = prefix;
-    this.enqueueTimeout = checkTimeout(options.enqueueTimeout, 'QueuePool: enqueueTimeout') ?? 10_000;
-    this.#keepFinished = checkCount(options.keepFinished, 'QueuePool: keepFinished', 1, 3600);
+    this.enqueueTimeout = config.enqueueTimeout;
+    this.#core = new PoolCore(config.name, queue);
     // Fails here, not at the first submit, when the optional packages are missing.
     loadBullMQ();
     loadIORedis();
     const clientId = `${process.pid.toString(36)}${randomBytes(4).toString('hex')}`;
-    const jobs: JobTable = new JobTable(this.#core, (this.#links = new Connections(this.queue, prefix, this.#connection, {
+    const jobs: JobTable = new JobTable(this.#core, (this.#links = new Connections(queue, prefix, config.connection, {
       completed: (id, value) => jobs.completed(id, value),
       failed: (id, reason) => jobs.failed(id, reason),
       active: (id) => jobs.active(id),
       stalled: (id) => jobs.stalled(id),
-    })), clientId, (jobId) => `${prefix}:${this.queue}:${jobId}`, (entry) => this.#cancel(entry));
+    })), clientId, (jobId) => `${prefix}:${queue}:${jobId}`, (entry) => this.#batch.cancel(entry));
     this.#jobs = jobs;
-    this.#remote = new RemoteCancel(this.#links, jobs, prefix, this.queue);
+    this.#batch = new SubmitBatch(config, this.#links, jobs, new RemoteCancel(this.#links, jobs, prefix, queue));
   }
 
   /** A typed handle on the worker's task `name` (an export of its --module). */
@@ -137,7 +125,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
     const data: JobData = { v: PROTOCOL, k: kind, t: name, a: encoded };
     if (opts.timeout !== undefined && opts.timeout !== Infinity) data.d = Date.now() + opts.timeout;
     if (opts.runTimeout !== undefined && opts.runTimeout !== Infinity) data.r = opts.runTimeout;
-    const future = this.#enqueue(name, data) as Future<ResultOf<T>>;
+    const future = this.#batch.add(name, data) as Future<ResultOf<T>>;
     linkSignal(future, opts.signal);
     return future;
   }
@@ -159,7 +147,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
       this.#core.checkOpen();
       const data: JobData = { v: PROTOCOL, k: kind, t: name, m: chunk };
       if (timeout !== undefined && timeout !== Infinity) data.d = Date.now() + timeout;
-      return this.#enqueue(name, data) as Future<ResultOf<T>[]>;
+      return this.#batch.add(name, data) as Future<ResultOf<T>[]>;
     };
     return orderedMap(toArgs, submitChunk, items, options, 8);
   }
@@ -191,7 +179,7 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
     let running = 0;
     for (const e of this.#jobs.entries()) if (e.running) running++;
     const inFlight = this.#jobs.size;
-    return { ...this.#core.commonStats(running, inFlight - running), queue: this.queue, inFlight, submitted: this.#submitted, ...this.#jobs.extra };
+    return { ...this.#core.commonStats(running, inFlight - running), queue: this.queue, inFlight, submitted: this.#batch.submitted, ...this.#jobs.extra };
   }
 
   /** Worker processes connected to this queue now (BullMQ's CLIENT LIST). */
@@ -203,101 +191,4 @@ export class QueuePool<M = Record<string, unknown>> implements Executor<QueueTas
       this.#links.release();
     }
   }
-
-  // ---- internals ----
-
-  /** An Entry's cancel(): true if taken (the Future will end CANCELLED). */
-  #cancel(entry: Entry): boolean {
-    const index = this.#batch.indexOf(entry);
-    if (index >= 0) {
-      // Still in this tick's batch: it never reaches Redis.
-      this.#batch.splice(index, 1);
-      this.#jobs.settle(entry, 'cancelled');
-      return true;
-    }
-    // On its way to Redis (addBulk in flight): #flush cancels it once it is there.
-    if (entry.sent) void this.#remote.cancel(entry);
-    return true;
-  }
-
-  #enqueue(name: string, data: JobData): Future<unknown> {
-    const entry = this.#jobs.add(++this.#seq, name, data);
-    this.#submitted++;
-    if (data.d !== undefined) {
-      entry.timer = setTimeout(() => this.#deadlinePassed(entry), Math.max(0, data.d - Date.now()) + DEADLINE_GRACE_MS);
-      entry.timer.unref();
-    }
-    this.#batch.push(entry);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      queueMicrotask(() => void this.#flush());
-    }
-    return entry.future;
-  }
-
-  /** Sends the tick's jobs in one addBulk, bounded by enqueueTimeout. */
-  async #flush(): Promise<void> {
-    this.#flushScheduled = false;
-    const batch = this.#batch;
-    this.#batch = [];
-    if (batch.length === 0) return;
-    const keep = this.#keepFinished;
-    const jobs = batch.map((e) => ({
-      name: e.name,
-      data: e.data,
-      opts: { jobId: e.jobId, attempts: 1, removeOnComplete: { age: keep }, removeOnFail: { age: keep } },
-    }));
-    let timer: NodeJS.Timeout | undefined;
-    // Held until Redis answers or enqueueTimeout passes.
-    this.#links.hold();
-    const added = this.#links.open().then((links) => links.queue.addBulk(jobs));
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.enqueueTimeout);
-    });
-    try {
-      const outcome = await Promise.race([added, timedOut]);
-      if (outcome === 'timeout') {
-        const lastError = this.#links.lastError;
-        const error = new QueueUnavailableError(
-          `cannot enqueue on queue '${this.queue}': Redis at ${describeConnection(this.#connection)} did not take the job within ${this.enqueueTimeout} ms` +
-            (lastError ? ` (${lastError.message})` : ''),
-        );
-        for (const e of batch) this.#jobs.settle(e, 'error', error);
-        // Should Redis take them after all, no worker may run them. (Not held: a pool
-        // that goes idle with Redis away disconnects, and the add then fails for good.)
-        added.then(() => this.#remote.mark(batch.map((e) => e.jobId))).catch(() => undefined);
-        return;
-      }
-    } catch (error) {
-      const e2 = new QueueUnavailableError(`cannot enqueue on queue '${this.queue}': ${(error as Error).message}`, { cause: error });
-      for (const e of batch) this.#jobs.settle(e, 'error', e2);
-      return;
-    } finally {
-      clearTimeout(timer);
-      this.#links.release();
-    }
-    for (const e of batch) {
-      e.sent = true;
-      // cancel() while the add was on its way: it could not remove the job yet.
-      if (e.future.cancelRequested && this.#jobs.live(e)) void this.#remote.cancel(e);
-    }
-  }
-
-  #deadlinePassed(entry: Entry): void {
-    entry.timer = undefined;
-    if (!this.#jobs.live(entry)) return;
-    // No worker said TimeoutError in time (none alive, or Redis away): the deadline holds anyway.
-    this.#jobs.settle(entry, 'timeout', new TimeoutError(`task '${entry.name}' (job ${entry.jobId}) passed its deadline`));
-    if (entry.sent) void this.#remote.drop(entry.jobId);
-  }
-}
-
-/** A map item for `kernel`: its argument, checked (an array of them for a kernel of several). */
-function checkKernelItem(kernel: AnyKernel, item: unknown): unknown {
-  if (kernel.arity === 1 && !Array.isArray(item)) {
-    kernel.validateValue(item);
-    return item;
-  }
-  kernel.validate(kernel.arity === 0 ? NO_ARGS : item);
-  return kernel.arity === 1 && Array.isArray(item) ? item[0] : item;
 }

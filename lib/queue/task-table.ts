@@ -15,6 +15,7 @@ import type { IoPool, IoTask } from '../io/pool';
 import { Kernel } from '../native/kernel';
 import { kernels as builtins } from '../native/kernels';
 import type { NativePool } from '../native/pool';
+import { moduleExports } from '../worker/pool';
 import type { TaskHandle, WorkerPool } from '../worker/pool';
 import type { AnyKernel } from './tasks';
 
@@ -97,27 +98,8 @@ export class TaskTable {
   }
 }
 
-// Runs in one of the WorkerPool's workers, where the task module is loaded already (the
-// import is a cache hit): the names of its function exports, found as the worker's own
-// runtime finds them (a CommonJS module's exports arrive under `default`). Built from a
-// string so that a compiled corepool ships it unchanged (tsc rewrites import()).
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
-const listExports = new Function(
-  'ctx',
-  'url',
-  `const ts = /\\.[mc]?ts$/.test(url) && '.ts' in require.extensions;
-  const load = ts ? Promise.resolve(require(require('node:url').fileURLToPath(url))) : import(url);
-  return load.then((mod) => {
-    const names = new Set();
-    const scan = (o) => { if (o !== null && typeof o === 'object') for (const [k, v] of Object.entries(o)) if (typeof v === 'function') names.add(k); };
-    scan(mod.default);
-    scan(mod);
-    return [...names];
-  });`,
-) as (ctx: unknown, url: string) => Promise<string[]>;
-
 /** The names of the function exports of `worker`'s task module (fails as its load does). */
 export function exportNames(worker: WorkerPool): Promise<string[]> {
   if (worker.module === undefined) return Promise.reject(new TypeError('serve: pools.worker must be a WorkerPool with a module (its exports are the tasks served)'));
-  return worker.submit(listExports as never, [worker.module] as never).result() as Promise<string[]>;
+  return moduleExports(worker as WorkerPool<unknown>);
 }

@@ -2,7 +2,7 @@
 // worker knows by name (an export of its task module, or a function it was given). Only
 // the name travels; the worker looks it up in its own table.
 import type { MapItem, TypedTask } from '../core/task-types';
-import { describe } from '../core/validate';
+import { describe, NO_ARGS } from '../core/validate';
 import { Kernel } from '../native/kernel';
 
 /** A task a worker knows by name: an export of the module it was started with. */
@@ -52,4 +52,14 @@ export function checkTaskName(name: unknown): string {
  * narrowing the caller's generic `args` (an assertion cannot apply to it). */
 export function checkKernelArgs(kernel: AnyKernel, args: unknown): void {
   kernel.validate(args);
+}
+
+/** A map item for `kernel`: its argument, checked (an array of them for a kernel of several). */
+export function checkKernelItem(kernel: AnyKernel, item: unknown): unknown {
+  if (kernel.arity === 1 && !Array.isArray(item)) {
+    kernel.validateValue(item);
+    return item;
+  }
+  kernel.validate(kernel.arity === 0 ? NO_ARGS : item);
+  return kernel.arity === 1 && Array.isArray(item) ? item[0] : item;
 }

@@ -2,7 +2,7 @@
 // one of its slots), or done. Its Future asks it for the live state and to cancel.
 import type { Future, FutureOwner } from '../core/future';
 import type { LongTimer } from '../core/timers';
-import type { WorkerPool } from './pool';
+import type { WorkerEngine } from './engine';
 import { STARTED, TaskKey } from './protocol';
 import type { Thread } from './thread';
 
@@ -21,7 +21,7 @@ export class Job implements FutureOwner {
   next: Job | undefined = undefined;
 
   constructor(
-    readonly pool: WorkerPool<unknown>,
+    readonly engine: WorkerEngine,
     readonly key: TaskKey,
     readonly args: readonly unknown[],
     readonly transfer: readonly ArrayBuffer[] | undefined,
@@ -40,6 +40,6 @@ export class Job implements FutureOwner {
   }
 
   cancel(): boolean {
-    return this.pool._cancel(this);
+    return this.engine.cancel(this);
   }
 }

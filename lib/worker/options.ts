@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { types } from 'node:util';
 import type { ResourceLimits } from 'node:worker_threads';
 
 import type { SubmitOptions } from '../core/executor';
@@ -152,12 +153,45 @@ function checkFileUrl(href: string): string {
   return href;
 }
 
+/**
+ * options.transfer, read once into a fresh array (what is sent is what was checked): each
+ * item an ArrayBuffer that can still be transferred, none listed twice (postMessage would
+ * fail the whole batch of the tick for either).
+ */
 export function checkTransfer(transfer: unknown): ArrayBuffer[] | undefined {
   if (transfer === undefined) return undefined;
-  if (!Array.isArray(transfer) || !transfer.every((b) => b instanceof ArrayBuffer)) {
-    throw new TypeError(`options.transfer must be an array of ArrayBuffers, got ${describe(transfer)}`);
+  if (!Array.isArray(transfer)) throw new TypeError(`options.transfer must be an array of ArrayBuffers, got ${describe(transfer)}`);
+  const length = transfer.length;
+  if (length === 0) return undefined;
+  const buffers: ArrayBuffer[] = [];
+  for (let i = 0; i < length; i++) {
+    const buffer: unknown = transfer[i];
+    const where = `options.transfer[${i}]`;
+    if (types.isSharedArrayBuffer(buffer)) {
+      throw new TypeError(`${where} is a SharedArrayBuffer: shared memory needs no transfer (pass it, or a view of it, in the arguments: the worker uses the same memory)`);
+    }
+    if (!types.isArrayBuffer(buffer)) {
+      const view = ArrayBuffer.isView(buffer) ? ' (pass its .buffer)' : '';
+      throw new TypeError(`${where} must be an ArrayBuffer, got ${describe(buffer)}${view}`);
+    }
+    if (isDetached(buffer)) throw new TypeError(`${where} is a detached ArrayBuffer (transferred or detached already): it holds no memory to move`);
+    const again = buffers.indexOf(buffer);
+    if (again >= 0) throw new TypeError(`${where} is options.transfer[${again}] again: list each buffer once`);
+    buffers.push(buffer);
   }
-  return transfer.length === 0 ? undefined : transfer;
+  return buffers;
+}
+
+// Node 20 has no ArrayBuffer.prototype.detached. A detached buffer has byteLength 0, and
+// a view of it cannot be made: only a zero-length buffer pays for this check.
+function isDetached(buffer: ArrayBuffer): boolean {
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** What can be known at once about arguments that cannot travel: functions and symbols. */

@@ -11,12 +11,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 src="$here/../src"
 out="$here/build"
 seconds="${FUZZ_SECONDS:-60}"
-cxx="${FUZZ_CXX:-clang++}"
+# shellcheck source=../find-clang.sh
+source "$here/../find-clang.sh"
+find_clang "${FUZZ_CXX:-}" libclang_rt.fuzzer-x86_64.a || { echo "fuzz: $clang_error"; exit 1; }
 mkdir -p "$out"
-if ! command -v "$cxx" >/dev/null; then
-  echo "fuzz: $cxx not found (apt-get install clang libclang-rt-14-dev)"
-  exit 1
-fi
 flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -fno-omit-frame-pointer -I"$here/../include")
 status=0

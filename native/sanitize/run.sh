@@ -8,12 +8,11 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$here/../.."
 out="$here/build"
-cxx="${SANITIZE_CXX:-clang++}"
 jobs="${JOBS:-2}"
 fail() { echo "sanitize: failed ($*)"; exit 1; }
-command -v "$cxx" >/dev/null || fail "$cxx not found: apt-get install clang libclang-rt-14-dev"
-runtime="$("$cxx" -print-file-name=libclang_rt.asan-x86_64.so)"
-[[ -f "$runtime" ]] || fail "no ASan runtime at $runtime: apt-get install libclang-rt-14-dev"
+# shellcheck source=../find-clang.sh
+source "$here/../find-clang.sh"
+find_clang "${SANITIZE_CXX:-}" libclang_rt.asan-x86_64.so || fail "$clang_error"
 
 cd "$root" || exit 1
 # The sources and include directories of the real build (binding.gyp), uv.h from Node's headers.

@@ -12,6 +12,8 @@ import {
   IoPool,
   kernels,
   NativePool,
+  getCheckInterval,
+  getSwitchInterval,
   setCheckInterval,
   setSwitchInterval,
   wait,
@@ -133,9 +135,16 @@ describe('robustness: hostile inputs to every public function and option', () =>
     });
   }
 
-  it('setSwitchInterval/setCheckInterval still hold their defaults after the hostile calls', () => {
+  it('setSwitchInterval/setCheckInterval hold a valid value after the hostile calls, and take the defaults back', () => {
+    // A hostile value that slipped through would show here as NaN, 0, a negative or a huge interval.
+    const sw = getSwitchInterval();
+    const check = getCheckInterval();
+    assert.ok(Number.isFinite(sw) && sw > 0 && sw <= 10_000, `switch interval ${sw}`);
+    assert.ok(Number.isInteger(check) && check >= 1, `check interval ${check}`);
     setSwitchInterval(5);
     setCheckInterval(100);
+    assert.equal(getSwitchInterval(), 5);
+    assert.equal(getCheckInterval(), 100);
   });
 });
 
