@@ -115,20 +115,28 @@ export class Future<T> implements PromiseLike<T> {
       this._setCancelled();
       return true;
     }
-    // The owner may refuse (a task it can no longer stop): then the task's own outcome
-    // stands, and a later cancel() may try again.
-    if (this.#owner.cancel(this)) return true;
-    this.#flags &= ~CANCEL_REQUESTED;
-    return false;
+    // The owner may refuse (a task it can no longer stop) or throw (a custom owner's
+    // bug): then the task's own outcome stands, and a later cancel() may try again.
+    let granted = false;
+    try {
+      granted = this.#owner.cancel(this);
+    } finally {
+      if (!granted) this.#flags &= ~CANCEL_REQUESTED;
+    }
+    return granted;
   }
 
   /** @internal cancel() with `reason` (an AbortSignal's) kept as the CancelledError's cause. */
   _cancelBecause(reason: unknown): boolean {
     if (this.done() || (this.#flags & CANCEL_REQUESTED) !== 0) return this.cancel();
     this.#outcome = reason;
-    if (this.cancel()) return true;
-    if (!this.done()) this.#outcome = undefined;
-    return false;
+    let granted = false;
+    try {
+      granted = this.cancel();
+    } finally {
+      if (!granted && !this.done()) this.#outcome = undefined;
+    }
+    return granted;
   }
 
   /** @internal why it is being cancelled (an AbortSignal's reason), if it was given one */
@@ -210,6 +218,17 @@ export class Future<T> implements PromiseLike<T> {
     if (current === undefined) this.#callbacks = waiter;
     else if (Array.isArray(current)) current.push(waiter);
     else this.#callbacks = [current, waiter];
+  }
+
+  /** @internal Takes one registration of done callback `fn` off a pending Future (wait()
+   * and asCompleted() once they have returned: a polling loop must not pile them up). */
+  _removeDoneCallback(fn: DoneCallback<T>): void {
+    const current = this.#callbacks;
+    if (current === (fn as Waiter)) this.#callbacks = undefined;
+    else if (Array.isArray(current)) {
+      const at = current.indexOf(fn as Waiter);
+      if (at >= 0) current.splice(at, 1);
+    }
   }
 
   /**

@@ -91,6 +91,8 @@ export function asCompleted<T>(futures: Iterable<Future<T>>, options?: AsComplet
     closed = true;
     clearLongTimeout(timer);
     timer = undefined;
+    // Returned or timed out: nothing may stay registered on the futures still running.
+    if (ready.length < list.length) for (const f of list) if (!f.done()) f._removeDoneCallback(onDone);
   };
   const onDone = (f: Future<T>): void => {
     if (closed) return;
@@ -171,6 +173,9 @@ export function wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions):
       if (finished) return;
       finished = true;
       clearLongTimeout(timer);
+      // Returned early (timeout, FIRST_*): as Python's wait(), take the callback off the
+      // futures still running, or a polling loop would pile them up until they settle.
+      if (doneCount < list.length) for (let i = 0; i < list.length; i++) if (!list[i]!.done()) list[i]!._removeDoneCallback(onDone);
       resolve(split());
     };
     // One shared callback (it receives the future) rather than a closure per future;
