@@ -55,6 +55,7 @@ export class NativePool implements Executor<AnyKernel> {
     return engine.core.submitWhenReady(
       () => queueFull(engine),
       () => engine.submitChecked(kernel, values, opts) as Future<TaskResult<K>>,
+      opts.signal,
     );
   }
 
