@@ -68,12 +68,12 @@ export class WorkerEngine {
     if (signal?.aborted) return this.core.cancelledAtSubmit(name, signal);
     const now = performance.now();
     const deadlineAt = timeout === undefined || timeout === Infinity ? 0 : epochNow() + timeout;
-    const job = new Job(this, key, args, transfer, now, deadlineAt, runTimeout === undefined || runTimeout === Infinity ? 0 : runTimeout, source);
+    const job = new Job(this, key, args, transfer, now, deadlineAt, runTimeout === undefined || runTimeout === Infinity ? -1 : runTimeout, source);
     const future = new Future<unknown>(name, job);
     job.future = future;
     this.live++;
     this.dispatch.push(job);
-    if (deadlineAt !== 0 || runTimeout !== undefined) this.deadlines.start();
+    if (deadlineAt !== 0 || (runTimeout !== undefined && runTimeout !== Infinity)) this.deadlines.start();
     if (deadlineAt !== 0) {
       // Unref'd: not what keeps the process alive; the job's worker is ref'd while it holds the job.
       job.timer = setLongTimeout(() => this.onMainDeadline(job), timeout!, true);

@@ -27,7 +27,7 @@ export class Job implements FutureOwner {
     readonly transfer: readonly ArrayBuffer[] | undefined,
     readonly submittedAt: number,
     readonly deadlineAt: number, // epoch ms, 0 = none
-    readonly runTimeout: number, // ms, 0 = none
+    readonly runTimeout: number, // ms, -1 = none (0 is a real value: at once)
     readonly source: string | undefined, // a function shipped by source
   ) {}
 

@@ -35,7 +35,7 @@ export const enum Outcome {
 }
 
 // One dispatched task in a batch, flat: slot, what to run, arguments, absolute deadline
-// (epoch ms from submit's `timeout`, 0 = none), runTimeout ms (0 = none).
+// (epoch ms from submit's `timeout`, 0 = none), runTimeout ms (-1 = none; 0 = at once, as timeout: 0).
 export const TASK_FIELDS = 5;
 /** What to run: an export's name, or (a number) the id of a function shipped by source;
  * a negative number is the id of a chunk (map) of that function, -(id + 1); a string

@@ -139,9 +139,9 @@ function run(): void {
       continue;
     }
     let at = 0;
-    if (deadlineAt !== 0 || runTimeout !== 0) {
+    if (deadlineAt !== 0 || runTimeout !== -1) {
       const now = epochNow();
-      at = runTimeout === 0 ? deadlineAt : Math.min(deadlineAt || Infinity, now + runTimeout);
+      at = runTimeout === -1 ? deadlineAt : Math.min(deadlineAt || Infinity, now + runTimeout);
       if (at <= now) {
         // Its deadline passed while it waited here (timeout: 0 too): it never starts, as a
         // queued task past its deadline in every pool.

@@ -200,8 +200,8 @@ void ThreadPool::worker_main(Worker& w) {
     unlink(t);
     queued_.fetch_sub(1, std::memory_order_relaxed);
     t->started = Clock::now();
-    if (t->deadline <= t->started) {
-      // Its deadline passed while it waited: it never runs.
+    if (t->deadline <= t->started || t->run_timeout == Clock::duration::zero()) {
+      // Its deadline passed while it waited (or `runTimeout: 0`, as `timeout: 0`): it never runs.
       remove_deadline(*t);
       t->status = TaskStatus::TimedOut;
       t->finished = t->started;
@@ -215,7 +215,7 @@ void ThreadPool::worker_main(Worker& w) {
     t->worker = &w;
     w.current = t;
     w.interrupt.fetch_and(~kStopBits, std::memory_order_relaxed);
-    if (t->run_timeout > Clock::duration::zero()) {
+    if (t->run_timeout != Clock::duration::max()) {
       Clock::time_point run_deadline = t->started + t->run_timeout;
       if (run_deadline < t->deadline) {
         remove_deadline(*t);

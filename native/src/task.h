@@ -33,6 +33,17 @@ struct FreeDeleter {
   void operator()(uint8_t* p) const { std::free(p); }
 };
 
+// An atomic flag that a Task's move-assignment (recycle() only: no other thread can see
+// the Task then) resets to false instead of refusing to compile, as std::atomic would.
+struct ResetOnRecycle : std::atomic<bool> {
+  ResetOnRecycle() : std::atomic<bool>(false) {}
+  ResetOnRecycle(const ResetOnRecycle&) = delete;
+  ResetOnRecycle& operator=(ResetOnRecycle&&) noexcept {
+    store(false, std::memory_order_relaxed);
+    return *this;
+  }
+};
+
 struct Task {
   Task() = default;
   Task(const Task&) = delete;
@@ -66,7 +77,7 @@ struct Task {
   corepool_result* results() { return many_results ? many_results.get() : &inline_result; }
 
   Clock::time_point deadline = Clock::time_point::max();  // from submit: `timeout`
-  Clock::duration run_timeout = Clock::duration::zero();  // from start: `runTimeout`
+  Clock::duration run_timeout = Clock::duration::max();  // from start: `runTimeout` (max: none; 0: at once)
   Clock::time_point submitted, started, finished;
 
   TaskStatus status = TaskStatus::Queued;  // guarded by the pool's mutex
@@ -81,7 +92,7 @@ struct Task {
   // Set (release) by the worker, with the mutex held, once it handed the task over to a
   // waiting cancel(); from then on the task is the canceller's and the worker never
   // touches it again. Reset when the task is queued.
-  std::atomic<bool> handed_over{false};
+  ResetOnRecycle handed_over;
 
   // Set while the task runs (guarded by the pool's mutex): whose interrupt word to raise.
   struct Worker* worker = nullptr;

@@ -274,7 +274,7 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
     t.reserve_items(r.items, r.kernel->arg_count);
     t.submitted = now;
     if (r.timeout_ms >= 0) t.deadline = now + ms_to_duration(r.timeout_ms);
-    if (r.run_timeout_ms > 0) t.run_timeout = ms_to_duration(r.run_timeout_ms);
+    if (r.run_timeout_ms >= 0) t.run_timeout = ms_to_duration(r.run_timeout_ms);
     napi_value refusal = nullptr;
     Decoded d = decode_args(env, r, objects, object_count, t, p.pins, refusal);
     if (d == Decoded::EnvGone || d == Decoded::Malformed) {
