@@ -26,6 +26,15 @@ describe('WorkerPool', function () {
     assert.equal(await pool.submit(async (_ctx, s: string) => s.toUpperCase(), ['ok']), 'OK');
   });
 
+  it('args are read at submit (a reused array is safe); an object inside is cloned when the tick ends, as documented', async () => {
+    const args: [{ n: number }] = [{ n: 1 }];
+    const first = pool.submit((_ctx, o: { n: number }) => o.n, args);
+    args[0] = { n: 2 }; // a new element: the first task keeps its own
+    const second = pool.submit((_ctx, o: { n: number }) => o.n, args);
+    args[0].n = 3; // a write inside an object before the tick ends reaches the task
+    assert.deepEqual(await Promise.all([first, second]), [1, 3]);
+  });
+
   it('cancels a running sync loop at its checkpoint and keeps the worker', async () => {
     const tid = await pool.submit(pool.task('threadId'), []);
     const f = pool.submit(pool.task('spin'), [60_000]);
@@ -66,6 +75,33 @@ describe('WorkerPool', function () {
     // The task stopped near its deadline, not when the main loop came back: its run time says so.
     const runMs = pool.stats().runTime.max / 1e6;
     assert.ok(runMs < 1000, `the task ran ${runMs} ms`);
+  });
+
+  it('a task whose deadline passed before it started never runs (timeout: 0)', async () => {
+    const ran = new Int32Array(new SharedArrayBuffer(4));
+    const f = pool.submit((_ctx, counter: Int32Array) => Atomics.add(counter, 0, 1), [ran], { timeout: 0 });
+    assert.equal((await f.exception())?.name, 'TimeoutError');
+    assert.equal(await pool.submit((_ctx, counter: Int32Array) => Atomics.load(counter, 0), [ran]), 0);
+  });
+
+  it("a finished task's deadline never fires on a later task in its slot; the earliest deadline of many fires on time", async () => {
+    const one = new WorkerPool<Tasks>({ module: TASKS, minWorkers: 1, maxWorkers: 1, killAfter: Infinity });
+    try {
+      await one.submit(one.task('noop'), []);
+      // The free slots are a stack: each of these takes the slot the one before it left.
+      await one.submit(one.task('spin'), [1], { timeout: 150 });
+      await one.submit(one.task('spin'), [1], { runTimeout: 150 });
+      assert.ok((await one.submit(one.task('spin'), [400])) > 0, 'no deadline of an earlier task in the slot stopped it');
+      assert.ok((await one.submit(one.task('spin'), [400], { timeout: 5000 })) > 0, 'nor one of its own, later');
+      // Many armed at once, a long one first: the short one still fires at its time.
+      // (spin(5000) would return its count if its deadline never fired.)
+      const long = one.submit(one.task('spin'), [300], { timeout: 3_600_000 });
+      const short = one.submit(one.task('spin'), [5000], { runTimeout: 100 });
+      assert.ok((await long) > 0);
+      assert.equal((await short.exception())?.name, 'TimeoutError');
+    } finally {
+      await one.shutdown();
+    }
   });
 
   it('runTimeout and signal stop tasks too; ctx.signal aborts async tasks', async () => {
@@ -152,6 +188,27 @@ describe('WorkerPool', function () {
     await assert.rejects(pool.submit(pool.task('fail'), ['boom']).result(), (e: Error) => e instanceof RangeError && e.message === 'boom');
     assert.throws(() => pool.submit(Math.max as never, []), /native or bound/);
     assert.throws(() => pool.submit(pool.task('add'), [1, 2], { timout: 1 } as never), /unknown option 'timout'/);
+  });
+
+  it('a method shorthand or an accessor is a TypeError at submit; a function submitted again is the same task', async () => {
+    const methods = {
+      double(_ctx: unknown, x: number): number {
+        return x * 2;
+      },
+      get getter(): () => number {
+        return () => 1;
+      },
+    };
+    assert.throws(() => pool.submit(methods.double, [2]), (e: Error) => e instanceof TypeError && /'double' cannot be shipped .*method shorthand/.test(e.message));
+    assert.throws(() => pool.map(methods.double, [1]), /'double' cannot be shipped/);
+    const getter = Object.getOwnPropertyDescriptor(methods, 'getter')!.get!;
+    assert.throws(() => pool.submit(getter as never, []), /cannot be shipped/);
+    const viaArrow = { double: (_ctx: unknown, x: number): number => x * 2 };
+    const triple = function (_ctx: unknown, x: number): number {
+      return x * 3;
+    };
+    const results = await Promise.all([pool.submit(viaArrow.double, [2]), pool.submit(triple, [2]), pool.submit(viaArrow.double, [5]), pool.submit(triple, [5])]);
+    assert.deepEqual(results, [4, 6, 10, 15]);
   });
 
   it("a task's error keeps its name across the thread: custom classes and names as plain Errors, built-in classes as themselves", async () => {

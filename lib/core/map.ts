@@ -2,6 +2,7 @@
 import { CancelledError, TimeoutError } from './errors';
 import type { MapOptions } from './executor';
 import type { Future } from './future';
+import { CLOSED, closable, Closer, flatten, NOOP } from './map-iterators';
 import { clearLongTimeout, LongTimer, setLongTimeout } from './timers';
 import { checkCount, checkOptions, checkSignal, checkTimeout } from './validate';
 
@@ -108,49 +109,12 @@ export function sourceMap<R, C extends { readonly length: number }>(
   const signal = checkSignal(options?.signal);
   // mapChunks yields exactly one array per chunk; map merges small finished chunks into
   // one yield, since it hands out items one by one anyway.
-  const results = mapInOrder(source, submitChunk, chunksize, buffersize, timeout, signal, chunks ? 0 : MERGE_BELOW);
+  const closer = new Closer();
+  const results = closable(mapInOrder(source, submitChunk, chunksize, buffersize, timeout, signal, chunks ? 0 : MERGE_BELOW, closer), closer);
   return chunks ? results : flatten(results);
 }
 
-/**
- * Hands out a chunk's results one by one from a plain iterator: resuming an async
- * generator per item would cost more than the item itself for tiny kernels.
- * return() reaches the chunk generator, whose finally cancels what is outstanding.
- */
-function flatten<R>(chunks: AsyncGenerator<R[], void, undefined>): AsyncGenerator<R, void, undefined> {
-  let buffer: R[] = [];
-  let index = 0;
-  const done = (): IteratorReturnResult<void> => ({ value: undefined, done: true });
-  const next = (): Promise<IteratorResult<R, void>> => {
-    if (index < buffer.length) return Promise.resolve({ value: buffer[index++]!, done: false });
-    return chunks.next().then((step): IteratorResult<R, void> | Promise<IteratorResult<R, void>> => {
-      if (step.done) return done();
-      buffer = step.value;
-      index = 0;
-      return next();
-    });
-  };
-  const iterator: AsyncGenerator<R, void, undefined> = {
-    next,
-    return: async () => {
-      buffer = [];
-      await chunks.return(undefined);
-      return done();
-    },
-    throw: async (error: unknown) => {
-      buffer = [];
-      await chunks.throw(error);
-      return done();
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-    [Symbol.asyncDispose]: async () => {
-      await iterator.return(undefined);
-    },
-  };
-  return iterator;
-}
+const HEAD_SETTLED = Symbol('head settled');
 
 // Results of consecutive finished chunks are merged into one yield up to this many.
 const MERGE_BELOW = 1024;
@@ -163,6 +127,7 @@ async function* mapInOrder<R, C extends { readonly length: number }>(
   timeout: number | undefined,
   signal: AbortSignal | undefined,
   mergeBelow: number,
+  closer: Closer,
 ): AsyncGenerator<R[], void, undefined> {
   const deadline = timeout === undefined ? undefined : performance.now() + timeout;
   const remaining = (): number | undefined => (deadline === undefined ? undefined : Math.max(0, deadline - performance.now()));
@@ -183,14 +148,37 @@ async function* mapInOrder<R, C extends { readonly length: number }>(
   // Refill once half the buffer has drained, not after every result: topping up by one
   // chunk per consumed chunk would send the pool one task per tick (batches of one).
   const refillAt = Math.floor(buffersize / 2);
+  // A take from an async source still in flight, kept across yields: a slow source must
+  // not hold back results that are ready (nor the signal, the timeout or return()).
+  let taking: { chunk: Promise<C>; room: number } | undefined;
+  closer.cancel = () => {
+    for (let i = head; i < pending.length; i++) pending[i]?.future.cancel();
+  };
   try {
     for (;;) {
       // Fill: submit chunks until the buffer is full or the input ends.
       while (!exhausted && inFlight < buffersize && (inFlight <= refillAt || head === pending.length)) {
-        const room = Math.min(chunksize, buffersize - inFlight);
-        // Not awaited from a sync source: with chunksize 1 that would be a tick per item.
-        const taken = source.take(room);
-        const chunk = taken instanceof Promise ? await taken : (taken as C);
+        let room = Math.min(chunksize, buffersize - inFlight);
+        let chunk: C;
+        if (taking === undefined) {
+          // Not awaited from a sync source: with chunksize 1 that would be a tick per item.
+          const taken = source.take(room);
+          if (taken instanceof Promise) {
+            taken.catch(NOOP); // awaited below, maybe only after a yield or never (an early exit)
+            taking = { chunk: taken, room };
+          } else chunk = taken;
+        }
+        if (taking !== undefined) {
+          room = taking.room;
+          const waits: Promise<C | typeof HEAD_SETTLED | typeof CLOSED>[] = [taking.chunk, closer.closing()];
+          if (head < pending.length) waits.push(pending[head]!.future.result().then(() => HEAD_SETTLED, () => HEAD_SETTLED));
+          const arrived = await bounded(Promise.race(waits), remaining(), signal, timeout);
+          if (arrived === CLOSED) return;
+          if (arrived === HEAD_SETTLED) break; // yield it; the take goes on
+          chunk = arrived;
+          taking = undefined;
+        }
+        chunk = chunk!;
         if (chunk.length < room) exhausted = true;
         if (chunk.length === 0) break;
         const stopped = stop();
@@ -202,7 +190,13 @@ async function* mapInOrder<R, C extends { readonly length: number }>(
       // It stays in `pending` while awaited, so that an abort or timeout in the wait
       // cancels it too (in the finally below).
       const next = pending[head]!;
-      let results = await waitFor(next.future, remaining(), signal, timeout);
+      let results: R[];
+      try {
+        results = await waitFor(next.future, remaining(), signal, timeout);
+      } catch (error) {
+        if (closer.closed) return; // return() cancelled it: the iteration just ends
+        throw error;
+      }
       pending[head++] = undefined as never;
       inFlight -= next.size;
       // The chunks after it that have already succeeded go out in the same yield: one
@@ -230,12 +224,21 @@ async function* mapInOrder<R, C extends { readonly length: number }>(
     }
   } finally {
     for (let i = head; i < pending.length; i++) pending[i]?.future.cancel();
-    if (!exhausted) await source.close();
+    // An async generator's return() waits for the next() in flight: not awaited then, so
+    // that a stalled source cannot hold the map's end (nor its error) back.
+    if (taking !== undefined) Promise.resolve(source.close()).catch(NOOP);
+    else if (!exhausted) await source.close();
   }
 }
 
 function waitFor<R>(future: Future<R>, remainingMs: number | undefined, signal: AbortSignal | undefined, timeout: number | undefined): Promise<R> {
-  if (future.done() || (remainingMs === undefined && signal === undefined)) return future.result();
+  if (future.done()) return future.result();
+  return bounded(future.result(), remainingMs, signal, timeout);
+}
+
+/** `promise`, or map's CancelledError / TimeoutError if the signal or the deadline comes first. */
+function bounded<R>(promise: Promise<R>, remainingMs: number | undefined, signal: AbortSignal | undefined, timeout: number | undefined): Promise<R> {
+  if (remainingMs === undefined && signal === undefined) return promise;
   return new Promise<R>((resolve, reject) => {
     let timer: LongTimer | undefined;
     const onAbort = (): void => finish(new CancelledError('map was aborted by its signal', { cause: signal?.reason }));
@@ -250,7 +253,7 @@ function waitFor<R>(future: Future<R>, remainingMs: number | undefined, signal: 
     if (remainingMs !== undefined) {
       timer = setLongTimeout(() => finish(new TimeoutError(`map did not finish within ${timeout} ms`)), remainingMs);
     }
-    future.result().then(
+    promise.then(
       (v) => finish(undefined, v),
       (e: Error) => finish(e),
     );

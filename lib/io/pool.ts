@@ -103,7 +103,11 @@ export class IoPool implements Executor<AnyIoTask> {
     const submitChunk = (chunk: unknown[][], timeout: number | undefined): Future<R[]> => {
       const runChunk = async (ctx: TaskContext): Promise<R[]> => {
         const out: R[] = [];
-        for (const args of chunk) out.push(await fn(ctx, args[0]));
+        for (const args of chunk) {
+          // A cancelled chunk (break, error, abort, timeout of the map) starts no more items.
+          if (ctx.signal.aborted) break;
+          out.push(await fn(ctx, args[0]));
+        }
         return out;
       };
       return engine.enqueue(runChunk as AnyIoTask, [], { timeout }, undefined, 'map', name) as Future<R[]>;

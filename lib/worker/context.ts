@@ -31,13 +31,15 @@ export type WorkerTask<A extends readonly unknown[] = never[], R = unknown> = (c
 export class Context implements WorkerTaskContext {
   controller: AbortController | undefined = undefined;
   transferList: ArrayBuffer[] | undefined = undefined;
-  /** Set when the task ended: the slot may already hold the next task's word. */
+  /** Set when the task ended (end()): the slot may already hold the next task's word. */
   finished = false;
 
   constructor(
     private readonly words: Int32Array,
     readonly slot: number,
     private readonly taskName: string,
+    /** Epoch ms of the task's deadline (timeout or runTimeout, the earlier), 0 = none. */
+    readonly deadlineAt: number,
   ) {}
 
   checkpoint(): void {
@@ -80,6 +82,15 @@ export class Context implements WorkerTaskContext {
       else step();
     };
     step();
+  }
+
+  /** @internal The task settled. A watch started by `signal` waits on the slot's word with
+   * Atomics.waitAsync; the next task takes the slot with a plain store, which wakes nobody,
+   * so the watch is woken here to see `finished` and end: otherwise each task that read
+   * its signal would leave a waiter (and its controller) on the slot for good. */
+  end(): void {
+    this.finished = true;
+    if (this.controller !== undefined && !this.controller.signal.aborted) Atomics.notify(this.words, this.slot);
   }
 
   transfer(...buffers: ArrayBuffer[]): void {

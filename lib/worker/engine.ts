@@ -58,7 +58,8 @@ export class WorkerEngine {
 
   // ---- submit ----
 
-  /** A task already resolved and its arguments checked: its options are checked here. */
+  /** A task already resolved and its arguments read and checked (a fresh array, or NO_ARGS):
+   * its options are checked here. */
   enqueue(key: TaskKey, name: string, source: string | undefined, args: readonly unknown[], options: WorkerSubmitOptions | undefined): Future<unknown> {
     const { timeout, runTimeout, signal } = checkSubmitOptions(options, SUBMIT_KEYS);
     const transfer = checkTransfer(options?.transfer);
@@ -67,7 +68,7 @@ export class WorkerEngine {
     if (signal?.aborted) return this.core.cancelledAtSubmit(name, signal);
     const now = performance.now();
     const deadlineAt = timeout === undefined || timeout === Infinity ? 0 : epochNow() + timeout;
-    const job = new Job(this, key, args.length === 0 ? NO_ARGS : args, transfer, now, deadlineAt, runTimeout === undefined || runTimeout === Infinity ? 0 : runTimeout, source);
+    const job = new Job(this, key, args, transfer, now, deadlineAt, runTimeout === undefined || runTimeout === Infinity ? 0 : runTimeout, source);
     const future = new Future<unknown>(name, job);
     job.future = future;
     this.live++;

@@ -10,7 +10,7 @@ import { checkItems } from '../core/pool-core';
 import { checkShutdownOptions, describe } from '../core/validate';
 import type { WorkerTask, WorkerTaskContext } from './context';
 import { WorkerEngine } from './engine';
-import { AnyTaskFn, ArgsOf, checkArgs, checkWorkerPoolOptions, ResultOf, TaskHandle, TaskNames, WorkerPoolOptions, WorkerPoolStats, WorkerSubmitOptions } from './options';
+import { AnyTaskFn, ArgsOf, checkArgs, checkWorkerPoolOptions, readArgs, ResultOf, TaskHandle, TaskNames, WorkerPoolOptions, WorkerPoolStats, WorkerSubmitOptions } from './options';
 import { CHUNK_PREFIX, TaskKey } from './protocol';
 
 export type { WorkerTask, WorkerTaskContext };
@@ -55,13 +55,14 @@ export class WorkerPool<M = Record<string, AnyTaskFn>> implements Executor<TaskH
   }
 
   /** Runs the task in a worker: an export's handle, or a self-contained function (shipped by
-   * its source: it may use globals and its arguments, nothing it closes over). */
+   * its source: it may use globals and its arguments, nothing it closes over). `args` is
+   * read at once (reusing the array afterwards is safe); objects inside it are cloned at
+   * the end of the tick, when the batch is posted. */
   submit<A extends readonly unknown[], R>(task: TaskHandle<A, R> | WorkerTask<A, R>, args: A, options?: WorkerSubmitOptions): Future<Awaited<R>> {
     const engine = this.#engine;
     const { key, name, source } = engine.tasks.resolve(task, 'submit');
     if (!Array.isArray(args)) throw new TypeError(`submit: args of task '${name}' must be an array, got ${describe(args)}`);
-    checkArgs(name, args);
-    return engine.enqueue(key, name, source, args, options) as Future<Awaited<R>>;
+    return engine.enqueue(key, name, source, readArgs(name, args), options) as Future<Awaited<R>>;
   }
 
   /** submit() behind a promise, as every pool has it (a WorkerPool queue is unbounded, so it never waits). */

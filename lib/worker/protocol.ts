@@ -68,7 +68,8 @@ export interface DeadlineConnect {
   key: number;
 }
 
-/** worker -> deadline thread: [slot, generation, epoch ms, ...]. */
+/** worker -> deadline thread, one message per batch or slice: [slot, generation, epoch ms,
+ * ...]; epoch ms 0 says that task ended (its deadline is forgotten). */
 export interface DeadlineRequest {
   at: number[];
 }

@@ -21,6 +21,7 @@ import {
   Outcome,
   RESULT_FIELDS,
   RunBatch,
+  SLOTS_PER_WORKER,
   STARTED,
   STOP_BITS,
   TASK_FIELDS,
@@ -59,6 +60,7 @@ function post(message: WorkerMessage, transferList?: ArrayBuffer[]): void {
 }
 
 function flush(): void {
+  sendDeadlines();
   if (results.length === 0) return;
   const batch = results;
   const list = transfers;
@@ -83,16 +85,34 @@ function flush(): void {
 
 function report(slot: number, outcome: Outcome, value: unknown, runNs: number): void {
   results.push(slot, outcome, value, runNs);
+  if (armed[slot] === 1) {
+    // Still this task's generation: the pool gives the slot away only once this result is back.
+    armed[slot] = 0;
+    deadlineRequests.push(slot, Atomics.load(words, slot) >>> GEN_SHIFT, 0);
+  }
 }
 
 function stopOutcome(bits: number): Outcome {
   return bits & DEADLINE && !(bits & 1) ? Outcome.TimedOut : Outcome.Cancelled;
 }
 
+// What the deadline thread is told, in batches: [slot, generation, epoch ms (0: ended)].
+// A `timeout` is armed when its batch arrives, one message per batch; a runTimeout, which
+// counts from the start, when its task starts; an armed task's entry is cleared with the
+// results of its slice. One port, so an arm always reaches the thread before its clear.
+let deadlineRequests: number[] = [];
+const armed = new Uint8Array(SLOTS_PER_WORKER);
+
 function armDeadline(slot: number, at: number): void {
   if (deadlinePort === undefined) return; // the pool starts the thread before it sends a deadline
-  const generation = Atomics.load(words, slot) >>> GEN_SHIFT;
-  deadlinePort.postMessage({ at: [slot, generation, at] } satisfies DeadlineRequest);
+  armed[slot] = 1;
+  deadlineRequests.push(slot, Atomics.load(words, slot) >>> GEN_SHIFT, at);
+}
+
+function sendDeadlines(): void {
+  if (deadlineRequests.length === 0) return;
+  deadlinePort!.postMessage({ at: deadlineRequests } satisfies DeadlineRequest);
+  deadlineRequests = [];
 }
 
 /** Runs queued tasks until the queue is empty, the worker has asyncTasksPerWorker tasks
@@ -118,12 +138,23 @@ function run(): void {
       report(slot, Outcome.Error, task, 0);
       continue;
     }
+    let at = 0;
     if (deadlineAt !== 0 || runTimeout !== 0) {
-      const at = runTimeout === 0 ? deadlineAt : Math.min(deadlineAt || Infinity, epochNow() + runTimeout);
-      if (at <= epochNow()) Atomics.or(words, slot, DEADLINE);
-      else armDeadline(slot, at);
+      const now = epochNow();
+      at = runTimeout === 0 ? deadlineAt : Math.min(deadlineAt || Infinity, now + runTimeout);
+      if (at <= now) {
+        // Its deadline passed while it waited here (timeout: 0 too): it never starts, as a
+        // queued task past its deadline in every pool.
+        Atomics.or(words, slot, DEADLINE);
+        report(slot, Outcome.TimedOut, undefined, 0);
+        continue;
+      }
+      if (at !== deadlineAt) {
+        armDeadline(slot, at); // a runTimeout earlier than the timeout armed at arrival
+        sendDeadlines(); // before the task runs: a sync task holds this thread until it ends
+      }
     }
-    const ctx = new Context(words, slot, task.name);
+    const ctx = new Context(words, slot, task.name, at);
     const started = performance.now();
     let result: unknown;
     let then: unknown;
@@ -199,19 +230,24 @@ function runChunk(fn: TaskFn, ctx: Context, items: unknown[][]): unknown[] | Pro
 }
 
 function finish(ctx: Context, slot: number, value: unknown, failed: boolean, started: number): void {
-  ctx.finished = true;
+  ctx.end();
   scope.end(ctx);
-  const runNs = (performance.now() - started) * 1e6;
-  if (failed) {
+  const ended = performance.now();
+  const runNs = (ended - started) * 1e6;
+  let bits = Atomics.load(words, slot) & STOP_BITS;
+  // The deadline wins over a result that comes after it, as in NativePool: also when the
+  // deadline thread's timer is late (the clock was read anyway, for runNs).
+  if (bits === 0 && ctx.deadlineAt !== 0 && performance.timeOrigin + ended >= ctx.deadlineAt) bits = DEADLINE;
+  if (bits !== 0) {
     // A task that throws after its stop bit was set stopped because of it (its checkpoint,
-    // an aborted signal, a native kernel that obeyed the word): that is the outcome.
-    const bits = Atomics.load(words, slot) & STOP_BITS;
-    if (bits !== 0) {
-      report(slot, stopOutcome(bits), undefined, runNs);
-    } else {
-      const [outcome, sent] = sendableFailure(value);
-      report(slot, outcome, sent, runNs);
-    }
+    // an aborted signal, a native kernel that obeyed the word); one that returns after it
+    // ignored it: either way the stop is the outcome and its value is dropped.
+    report(slot, stopOutcome(bits), undefined, runNs);
+    return;
+  }
+  if (failed) {
+    const [outcome, sent] = sendableFailure(value);
+    report(slot, outcome, sent, runNs);
     return;
   }
   if (ctx.transferList !== undefined) transfers.push(...ctx.transferList);
@@ -221,7 +257,13 @@ function finish(ctx: Context, slot: number, value: unknown, failed: boolean, sta
 port.on('message', (message: RunBatch) => {
   if (message.deadlines !== undefined) deadlinePort = message.deadlines;
   if (message.defs !== undefined) define(message.defs);
-  if (message.tasks.length === 0) return;
+  const tasks = message.tasks;
+  if (tasks.length === 0) return;
+  for (let i = 0; i < tasks.length; i += TASK_FIELDS) {
+    const deadlineAt = tasks[i + 3] as number;
+    if (deadlineAt !== 0) armDeadline(tasks[i] as number, deadlineAt);
+  }
+  sendDeadlines();
   if (head === queue.length) {
     queue = message.tasks;
     head = 0;
