@@ -4,13 +4,14 @@
 // In the repository the npm scripts run the same commands: `npm run bench:gil`, ...
 import * as path from 'node:path';
 
-import { fromSource } from './contenders/corepool';
+import { fromSource, measuredBuild } from './contenders/corepool';
 
 /**
  * One subcommand. `load` imports its module only when it runs, so a command's optional peers
  * and start-up cost never touch the others. To add a benchmark: one entry here whose module
  * exports `USAGE` and `run(argv): Promise<number>` (the exit code), and an npm script
- * `node --import tsx bench/cli.ts <name>` if the repository should run it too.
+ * `npm run -s bench:build && node dist/bench/cli.js <name>` if the repository should run it
+ * too (compiled first, so that the repository measures what users run).
  */
 interface Command {
   summary: string;
@@ -84,6 +85,8 @@ async function main(): Promise<number> {
     console.log(mod.USAGE);
     return 0;
   }
+  // On stderr: some commands print Markdown on stdout.
+  console.error(`corepool ${name}: measuring ${measuredBuild}`);
   return mod.run(rest);
 }
 

@@ -110,6 +110,29 @@ describe('bounded queue', () => {
       assert.ok((await got.future) > 0);
       assert.ok((await got.result()) > 0);
     });
+    it('ends CANCELLED at once when its signal aborts while it waits for room (review #10)', async () => {
+      const stuck = new NativePool({ maxWorkers: 1, maxQueue: 0 });
+      try {
+        const busy = stuck.submit(kernels.spin, [1500]);
+        const ac = new AbortController();
+        const ready = stuck.submitWhenReady(kernels.noop, [], { signal: ac.signal });
+        setTimeout(() => ac.abort(new Error('gave up')), 50);
+        const t0 = performance.now();
+        const handle = await ready;
+        assert.ok(performance.now() - t0 < 1000, 'it waited for room after the abort');
+        assert.equal(handle.state, 'CANCELLED');
+        await assert.rejects(handle.result(), /gave up/);
+        assert.equal(busy.done(), false, 'the busy task still runs');
+        // A signal that never aborts leaves no listener behind once room opens.
+        const later = new AbortController();
+        const queued = stuck.submitWhenReady(kernels.noop, [], { signal: later.signal });
+        await busy;
+        assert.equal(await (await queued).result(), undefined);
+        later.abort();
+      } finally {
+        await stuck.shutdown({ cancelRunning: true });
+      }
+    });
     it('waits for room instead of failing', async () => {
       const { p, blocker } = await fullPool('reject');
       let resolved = false;

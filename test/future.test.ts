@@ -139,6 +139,20 @@ describe('Future', () => {
   });
 
   describe('result() and exception()', () => {
+    it('result() hands out one Promise per Future, asked before, while and after it settles', async () => {
+      const f = pool.submit(kernels.sleep, [20]);
+      f.addDoneCallback(() => assert.equal(f.result(), early, 'asked from a done callback while settling'));
+      const early = f.result();
+      assert.equal(f.result(), early);
+      await f;
+      assert.equal(f.result(), early);
+      const settled = Future.resolved('x', 1);
+      assert.equal(settled.result(), settled.result());
+      const failed = Future.failed('y', new Error('boom'));
+      const rejection = failed.result();
+      assert.equal(failed.result(), rejection);
+      await assert.rejects(rejection, /boom/);
+    });
     it('result() resolves with the value, exception() with undefined', async () => {
       const f = pool.submit(kernels.countPrimes, [0, 100]);
       assert.equal(await f.result(), 25);
@@ -186,6 +200,28 @@ describe('Future', () => {
   });
 
   describe('thenable', () => {
+    it("then() returns a Future of its own, in every state of its source, and drops its callbacks once run", async () => {
+      const f = pool.submit(kernels.sumRange, [10]);
+      const derived = f.then((v) => v + 1);
+      assert.ok(derived instanceof Future && derived !== f);
+      assert.equal(derived.state, 'PENDING');
+      assert.equal(derived.cancelRequested, false);
+      assert.equal(await derived, 46);
+      assert.equal(derived.state, 'FINISHED');
+      assert.equal(await f.then(), 45, 'no callbacks: the value passes through');
+      const cancelled = pool.submit(kernels.sleep, [5_000]);
+      const chained = cancelled.then(() => 'never');
+      assert.ok(cancelled.cancel());
+      await assert.rejects(chained.result(), CancelledError);
+      assert.equal(chained.state, 'FINISHED', 'the derived Future failed with the CancelledError');
+      // A then() Future cancelled itself ends CANCELLED; its source goes on.
+      const source = pool.submit(kernels.sleep, [20]);
+      const own = source.then(() => 'late');
+      assert.ok(own.cancel());
+      assert.equal(own.state, 'CANCELLED');
+      assert.equal(await source, undefined);
+      assert.equal(own.state, 'CANCELLED');
+    });
     it('await gives the result; then() chains; Promise.resolve adopts it', async () => {
       const f = pool.submit(kernels.sumRange, [10]);
       assert.equal(await f, 45);

@@ -83,6 +83,20 @@ describe('waiting on many futures', () => {
   });
 
   describe('wait', () => {
+    it('reads an array by its own iterator when it has one, and names the first item that is not a Future', async () => {
+      const fs = [pool.submit(kernels.sleep, [5]), pool.submit(kernels.sleep, [5])];
+      const only = [fs[0]!];
+      (only as unknown as { [Symbol.iterator]: () => Iterator<unknown> })[Symbol.iterator] = function* () {
+        yield fs[1];
+      };
+      const { done } = await wait(only);
+      assert.deepEqual([...done], [fs[1]], 'the iterator, not the indices');
+      assert.throws(() => wait([fs[0]!, 42 as unknown as Future<unknown>]), /wait: every item must be a Future, got number 42/);
+      const holey = new Array<Future<unknown>>(2);
+      holey[1] = fs[0]!;
+      assert.throws(() => wait(holey), /wait: every item must be a Future, got undefined/);
+      await wait(fs);
+    });
     it('a future listed twice is waited for and returned once, in every returnWhen', async () => {
       for (const returnWhen of ['ALL_COMPLETED', 'FIRST_COMPLETED', 'FIRST_EXCEPTION'] as const) {
         const slow = pool.submit(kernels.sleep, [40]);

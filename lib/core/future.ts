@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import { cancelledError } from './errors';
 import { FutureHandle, handleOf } from './future-handle';
 import { futureLine } from './future-printing';
-import { DoneCallback, invoke, PromiseWaiter, Reaction, settleWaiters, Waiter } from './future-reactions';
+import { DoneCallback, invoke, PromiseWaiter, promiseAmong, react, REACT, settleWaiters, Waiter } from './future-reactions';
 import { checkResolversArgs, FutureOwner, FutureResolvers, resolversOf } from './future-resolvers';
 import { withTimeout } from './timers';
 import { unwatchUnretrieved, watchUnretrieved } from './unretrieved';
@@ -26,28 +26,38 @@ export interface WaitOptions {
   timeout?: number;
 }
 
+// A Future's state and flags in one small integer (one field, not five: the fast path
+// keeps hundreds of thousands of Futures alive at once, and every field is copied by each
+// scavenge). The low two bits are the state; the outcome slot holds what the state says.
+const PENDING = 0;
+const FINISHED = 1;
+const CANCELLED = 2;
+const STATE = 3;
+const FAILED = 4; // FINISHED with an error: the outcome is the Error
+const CANCEL_REQUESTED = 8; // cancel() returned true: it ends CANCELLED
+const OBSERVED = 16; // someone asked for the outcome (result, then, ...)
+const WATCHED = 32; // registered for the never-retrieved warning
+const STATE_NAMES: readonly FutureState[] = ['PENDING', 'FINISHED', 'CANCELLED'];
+
 export class Future<T> implements PromiseLike<T> {
   /** A name for messages and warnings: the kernel or function the task runs. */
   readonly task: string;
-  private _state: FutureState = 'PENDING';
-  private _value: T | undefined = undefined;
-  private _error: Error | undefined = undefined;
-  private _owner: FutureOwner | undefined;
-  // Typed loosely so that Future<T> stays assignable to Future<unknown>.
-  // One waiter is stored as is (the common case), more in an array.
-  private _callbacks: Waiter | Waiter[] | undefined = undefined;
-  private _promise: Promise<T> | undefined = undefined;
-  private _cancelRequested = false;
-  private _observed = false; // someone asked for the outcome (result, then, ...)
-  private _watched = false; // registered for the never-retrieved warning
-  /** @internal why it was cancelled (an AbortSignal's reason), if it was given one */
-  _cancelCause: unknown = undefined;
+  #flags = PENDING;
+  // PENDING: the cancel cause (an AbortSignal's reason) once one is given; FINISHED: the
+  // value, or the Error if FAILED; CANCELLED: the CancelledError.
+  #outcome: unknown = undefined;
+  #owner: FutureOwner | undefined;
+  // PENDING: the waiters, typed loosely so that Future<T> stays assignable to
+  // Future<unknown>; one is stored as is (the common case), more in an array. Once
+  // settled: the Promise that result() and the like hand out, once one was made (the
+  // waiters' slot is free then: later callbacks run at once or on a microtask).
+  #callbacks: Waiter | Waiter[] | Promise<T> | undefined = undefined;
   /** @internal the owner's key for this task (a slot id) */
   _key = -1;
 
   constructor(task: string, owner?: FutureOwner) {
     this.task = task;
-    this._owner = owner;
+    this.#owner = owner;
   }
 
   /** A Future already finished with `value`. */
@@ -75,12 +85,13 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   get state(): FutureState {
-    if (this._state === 'PENDING' && this._owner !== undefined) return this._owner.liveState(this);
-    return this._state;
+    const state = this.#flags & STATE;
+    if (state === PENDING && this.#owner !== undefined) return this.#owner.liveState(this);
+    return STATE_NAMES[state]!;
   }
 
   done(): boolean {
-    return this._state === 'FINISHED' || this._state === 'CANCELLED';
+    return (this.#flags & STATE) !== PENDING;
   }
 
   running(): boolean {
@@ -88,7 +99,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   cancelled(): boolean {
-    return this._state === 'CANCELLED';
+    return (this.#flags & STATE) === CANCELLED;
   }
 
   /**
@@ -101,26 +112,41 @@ export class Future<T> implements PromiseLike<T> {
    */
   cancel(): boolean {
     if (this.done()) return false;
-    if (this._cancelRequested) return true;
-    this._cancelRequested = true;
-    if (this._owner === undefined) {
+    if ((this.#flags & CANCEL_REQUESTED) !== 0) return true;
+    this.#flags |= CANCEL_REQUESTED;
+    if (this.#owner === undefined) {
       this._setCancelled();
       return true;
     }
-    // The owner may refuse (a task it can no longer stop): then the task's own outcome
-    // stands, and a later cancel() may try again.
-    if (this._owner.cancel(this)) return true;
-    this._cancelRequested = false;
-    return false;
+    // The owner may refuse (a task it can no longer stop) or throw (a custom owner's
+    // bug): then the task's own outcome stands, and a later cancel() may try again.
+    let granted = false;
+    try {
+      granted = this.#owner.cancel(this);
+    } finally {
+      if (!granted) this.#flags &= ~CANCEL_REQUESTED;
+    }
+    return granted;
   }
 
   /** @internal cancel() with `reason` (an AbortSignal's) kept as the CancelledError's cause. */
   _cancelBecause(reason: unknown): boolean {
-    if (this.done() || this._cancelRequested) return this.cancel();
-    this._cancelCause = reason;
-    if (this.cancel()) return true;
-    this._cancelCause = undefined;
-    return false;
+    if (this.done() || (this.#flags & CANCEL_REQUESTED) !== 0) return this.cancel();
+    this.#outcome = reason;
+    let granted = false;
+    try {
+      granted = this.cancel();
+    } finally {
+      if (!granted && !this.done()) this.#outcome = undefined;
+    }
+    return granted;
+  }
+
+  /** @internal why it is being cancelled (an AbortSignal's reason), if it was given one */
+  get _cancelCause(): unknown {
+    const state = this.#flags & STATE;
+    if (state === PENDING) return this.#outcome;
+    return state === CANCELLED ? (this.#outcome as Error).cause : undefined;
   }
 
   /**
@@ -137,7 +163,7 @@ export class Future<T> implements PromiseLike<T> {
    * Printing a failed Future does not count as reading its error.
    */
   toString(): string {
-    return futureLine(this.task, this.state, this._value, this._error);
+    return futureLine(this.task, this.state, this._peekValue(), this._peekError());
   }
 
   /** console.log and util.inspect print the same line, not the pool's internals. */
@@ -147,7 +173,7 @@ export class Future<T> implements PromiseLike<T> {
 
   /** True once `cancel()` returned true: the Future will end CANCELLED. */
   get cancelRequested(): boolean {
-    return this._cancelRequested;
+    return (this.#flags & CANCEL_REQUESTED) !== 0;
   }
 
   /** Resolves with the value; rejects with the task's error, CancelledError, or
@@ -155,8 +181,8 @@ export class Future<T> implements PromiseLike<T> {
   result(options?: WaitOptions): Promise<T> {
     checkOptions(options, WAIT_OPTION_KEYS, 'result');
     const timeout = checkTimeout(options?.timeout);
-    this._retrieved();
-    const p = this._getPromise();
+    this.#retrieved();
+    const p = this.#getPromise();
     if (timeout === undefined || this.done()) return p;
     return withTimeout(p, timeout, `result() of task '${this.task}'`);
   }
@@ -165,8 +191,8 @@ export class Future<T> implements PromiseLike<T> {
   exception(options?: WaitOptions): Promise<Error | undefined> {
     checkOptions(options, WAIT_OPTION_KEYS, 'exception');
     const timeout = checkTimeout(options?.timeout);
-    this._retrieved();
-    const p = this._getPromise().then(
+    this.#retrieved();
+    const p = this.#getPromise().then(
       () => undefined,
       (e: Error) => e,
     );
@@ -187,14 +213,25 @@ export class Future<T> implements PromiseLike<T> {
       invoke(fn, this);
       return;
     }
-    this._addWaiter(fn as Waiter);
+    this.#addWaiter(fn as Waiter);
   }
 
-  private _addWaiter(waiter: Waiter): void {
-    const current = this._callbacks;
-    if (current === undefined) this._callbacks = waiter;
+  #addWaiter(waiter: Waiter): void {
+    const current = this.#callbacks as Waiter | Waiter[] | undefined;
+    if (current === undefined) this.#callbacks = waiter;
     else if (Array.isArray(current)) current.push(waiter);
-    else this._callbacks = [current, waiter];
+    else this.#callbacks = [current, waiter];
+  }
+
+  /** @internal Takes one registration of done callback `fn` off a pending Future (wait()
+   * and asCompleted() once they have returned: a polling loop must not pile them up). */
+  _removeDoneCallback(fn: DoneCallback<T>): void {
+    const current = this.#callbacks;
+    if (current === (fn as Waiter)) this.#callbacks = undefined;
+    else if (Array.isArray(current)) {
+      const at = current.indexOf(fn as Waiter);
+      if (at >= 0) current.splice(at, 1);
+    }
   }
 
   /**
@@ -207,93 +244,122 @@ export class Future<T> implements PromiseLike<T> {
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Future<R1 | R2> {
-    this._retrieved();
-    const derived = new Future<R1 | R2>(this.task);
-    const reaction = new Reaction<T, R1, R2>(derived, onFulfilled, onRejected);
-    if (this.done()) queueMicrotask(() => reaction.run(this));
-    else this._addWaiter(reaction as unknown as Waiter);
+    this.#retrieved();
+    const derived = new ThenFuture<T, R1, R2>(this.task, onFulfilled, onRejected);
+    if (this.done()) queueMicrotask(() => derived[REACT](this));
+    else this.#addWaiter(derived as unknown as Waiter);
     return derived;
   }
 
   /** As Promise.prototype.catch: a Promise of the result, or of what `onRejected` returns. */
   catch<R2 = never>(onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null): Promise<T | R2> {
-    this._retrieved();
-    return this._getPromise().then(undefined, onRejected);
+    this.#retrieved();
+    return this.#getPromise().then(undefined, onRejected);
   }
 
   /** As Promise.prototype.finally. */
   finally(onFinally?: (() => void) | null): Promise<T> {
-    this._retrieved();
-    return this._getPromise().finally(onFinally);
+    this.#retrieved();
+    return this.#getPromise().finally(onFinally);
   }
 
   // ---- settling, for executors (not part of the public surface) ----
 
   /** @internal */
   _setResult(value: T): void {
-    if (this.done()) return;
-    if (this._cancelRequested) return this._setCancelled();
-    this._state = 'FINISHED';
-    this._value = value;
-    this._finish();
+    const flags = this.#flags;
+    if ((flags & STATE) !== PENDING) return;
+    if ((flags & CANCEL_REQUESTED) !== 0) return this._setCancelled();
+    this.#flags = flags | FINISHED;
+    this.#outcome = value;
+    this.#finish();
   }
 
   /** @internal */
   _setException(error: Error): void {
-    if (this.done()) return;
-    if (this._cancelRequested) return this._setCancelled();
-    this._state = 'FINISHED';
-    this._error = error;
-    if (!this._observed) {
-      this._watched = true;
+    const flags = this.#flags;
+    if ((flags & STATE) !== PENDING) return;
+    if ((flags & CANCEL_REQUESTED) !== 0) return this._setCancelled();
+    this.#outcome = error;
+    if ((flags & OBSERVED) === 0) {
+      this.#flags = flags | FINISHED | FAILED | WATCHED;
       watchUnretrieved(this, this.task, error);
-    }
-    this._finish();
+    } else this.#flags = flags | FINISHED | FAILED;
+    this.#finish();
   }
 
-  /** @internal */
-  _setCancelled(cause: unknown = this._cancelCause): void {
-    if (this.done()) return;
-    this._state = 'CANCELLED';
-    this._error = cancelledError(this.task, cause);
-    this._finish();
+  /** @internal `cause` defaults to the one cancel was given (_cancelBecause). */
+  _setCancelled(cause?: unknown): void {
+    const flags = this.#flags;
+    if ((flags & STATE) !== PENDING) return;
+    this.#flags = flags | CANCELLED;
+    this.#outcome = cancelledError(this.task, cause === undefined ? this.#outcome : cause);
+    this.#finish();
   }
 
   /** @internal The error if failed or cancelled, without counting as retrieved. */
   _peekError(): Error | undefined {
-    return this._error;
+    const flags = this.#flags;
+    return (flags & FAILED) !== 0 || (flags & STATE) === CANCELLED ? (this.#outcome as Error) : undefined;
   }
 
   /** @internal The value if finished without error. */
   _peekValue(): T | undefined {
-    return this._value;
+    return (this.#flags & (STATE | FAILED)) === FINISHED ? (this.#outcome as T) : undefined;
   }
 
-  private _finish(): void {
-    this._owner = undefined;
-    const callbacks = this._callbacks;
+  #finish(): void {
+    this.#owner = undefined;
+    const callbacks = this.#callbacks as Waiter | Waiter[] | undefined;
     if (callbacks === undefined) return;
-    this._callbacks = undefined;
+    // Before the waiters run: one of them may ask for the Promise again.
+    this.#callbacks = promiseAmong<T>(callbacks);
     settleWaiters(callbacks, this);
   }
 
-  private _retrieved(): void {
-    this._observed = true;
-    if (this._watched) {
-      this._watched = false;
+  #retrieved(): void {
+    const flags = this.#flags;
+    if ((flags & WATCHED) !== 0) {
+      this.#flags = (flags | OBSERVED) & ~WATCHED;
       unwatchUnretrieved(this);
-    }
+    } else this.#flags = flags | OBSERVED;
   }
 
-  private _getPromise(): Promise<T> {
-    if (this._promise !== undefined) return this._promise;
-    if (this._state === 'FINISHED') {
-      this._promise = this._error === undefined ? Promise.resolve(this._value as T) : Promise.reject(this._error);
-    } else if (this._state === 'CANCELLED') {
-      this._promise = Promise.reject(this._error);
-    } else {
-      this._promise = new Promise<T>((resolve, reject) => this._addWaiter(new PromiseWaiter(resolve, reject) as Waiter));
+  #getPromise(): Promise<T> {
+    const callbacks = this.#callbacks;
+    if ((this.#flags & STATE) === PENDING) {
+      const made = promiseAmong<T>(callbacks as Waiter | Waiter[] | undefined);
+      if (made !== undefined) return made;
+      const waiter = new PromiseWaiter<T>();
+      this.#addWaiter(waiter as unknown as Waiter);
+      return waiter.promise;
     }
-    return this._promise;
+    if (callbacks !== undefined) return callbacks as Promise<T>;
+    const error = this._peekError();
+    const promise = error === undefined ? Promise.resolve(this.#outcome as T) : Promise.reject(error);
+    this.#callbacks = promise;
+    return promise;
+  }
+
+}
+
+/** The Future then() returns, which is also the reaction that settles it: `await` and
+ * Promise.all call then() once per Future, and this makes one object there, not two. */
+class ThenFuture<T, R1, R2> extends Future<R1 | R2> {
+  #onFulfilled: ((value: T) => R1 | PromiseLike<R1>) | null | undefined;
+  #onRejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined;
+
+  constructor(task: string, onFulfilled: ((value: T) => R1 | PromiseLike<R1>) | null | undefined, onRejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined) {
+    super(task);
+    this.#onFulfilled = onFulfilled;
+    this.#onRejected = onRejected;
+  }
+
+  [REACT](source: Future<T>): void {
+    const onFulfilled = this.#onFulfilled;
+    const onRejected = this.#onRejected;
+    // Run once: the callbacks are not kept alive by a settled Future.
+    this.#onFulfilled = this.#onRejected = undefined;
+    react(this, onFulfilled, onRejected, source);
   }
 }

@@ -76,21 +76,34 @@ export class PoolCore {
    * A pool calls wakeRoomWaiters() whenever room may have opened: a task ended, was
    * cancelled or discarded, or shutdown began.
    */
-  submitWhenReady<R>(isFull: () => boolean, submit: () => Future<R>): Promise<FutureHandle<R>> {
+  submitWhenReady<R>(isFull: () => boolean, submit: () => Future<R>, signal?: AbortSignal): Promise<FutureHandle<R>> {
     this.checkOpen();
     return new Promise<FutureHandle<R>>((resolve, reject) => {
-      const attempt = (): void => {
-        if (!this.#shuttingDown && isFull()) {
-          this.#roomWaiters.push(attempt);
-          return;
-        }
+      let onAbort: (() => void) | undefined;
+      const run = (): void => {
+        if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
         try {
           resolve(submit().handle);
         } catch (error) {
           reject(error);
         }
       };
+      const attempt = (): void => {
+        if (!this.#shuttingDown && isFull() && signal?.aborted !== true) this.#roomWaiters.push(attempt);
+        else run();
+      };
       attempt();
+      if (signal === undefined || !this.#roomWaiters.includes(attempt)) return;
+      // The caller has no Future yet: the signal is its only handle on the wait. Aborted,
+      // it submits at once, and `submit` (which must see an aborted signal before a full
+      // queue) gives the Future CANCELLED without queuing it.
+      onAbort = (): void => {
+        const at = this.#roomWaiters.indexOf(attempt);
+        if (at < 0) return;
+        this.#roomWaiters.splice(at, 1);
+        run();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -56,6 +56,7 @@ export class NativePool implements Executor<AnyKernel> {
     return engine.core.submitWhenReady(
       () => queueFull(engine),
       () => engine.submitChecked(kernel, values, opts) as Future<TaskResult<K>>,
+      opts.signal,
     );
   }
 

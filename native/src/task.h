@@ -34,6 +34,12 @@ struct FreeDeleter {
 };
 
 struct Task {
+  Task() = default;
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  // Moves are for recycle() only: a queued Task's address is its identity.
+  Task& operator=(Task&&) = default;
+
   // Intrusive links of the pool's queue: O(1) removal on cancel, no allocation.
   Task* prev = nullptr;
   Task* next = nullptr;
@@ -90,7 +96,16 @@ struct Task {
     if (n > 1) many_results.reset(new corepool_result[n]());
   }
 
-  ~Task() {
+  // Back to the state of a new Task, for reuse (TaskRecycler): what it owns is freed.
+  void recycle() {
+    free_result_bytes();
+    *this = Task();
+  }
+
+  ~Task() { free_result_bytes(); }
+
+ private:
+  void free_result_bytes() {
     corepool_result* r = results();
     // Tested first: a chunk of numbers has no bytes, and a call per item to free(nullptr)
     // was half of settling a 10^4-item chunk of isPrime.

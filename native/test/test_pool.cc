@@ -1,5 +1,6 @@
 // ThreadPool: delivery, parallelism, cancellation, deadlines, shutdown.
 #include "../src/kernels/registry.h"
+#include "../src/task_recycler.h"
 #include "harness.h"
 #include "test_kernels.h"
 
@@ -377,5 +378,39 @@ static void destructor_case(bool lock) {
 
 TEST_CASE(destructor_with_queued_and_running, 20) { destructor_case(false); }
 TEST_CASE(destructor_with_queued_and_running_locked, 20) { destructor_case(true); }
+
+// A recycled Task is a new one again: the same memory, every field as constructed, and it
+// runs like a fresh one (a chunk of 3 first, then a single call in the same Task).
+TEST_CASE(recycled_task_is_new_again, 10) {
+  Sink sink;
+  ThreadPool pool(opts(1), sink.fn());
+  TaskRecycler recycler(1);
+  std::unique_ptr<Task> t = recycler.take();
+  Task* memory = t.get();
+  t->kernel = &kSumRange;
+  t->reserve_items(3, 1);
+  for (int i = 0; i < 3; ++i) t->args()[i].integer = 10 * (i + 1);
+  t->error = "an old error";
+  submit1(pool, std::move(t));
+  CHECK(sink.wait_count(1));
+  CHECK(sink.done[0]->status == TaskStatus::Ok && sink.done[0]->results()[2].number == 435);
+  recycler.give(std::move(sink.done[0]));
+  CHECK(recycler.idle() == 1);
+  recycler.give(std::make_unique<Task>());  // beyond `keep`: freed, not kept
+  CHECK(recycler.idle() == 1);
+  std::unique_ptr<Task> again = recycler.take();
+  CHECK(again.get() == memory && recycler.idle() == 0);
+  CHECK(again->items == 1 && again->items_done == 0 && !again->many_args && !again->many_results);
+  CHECK(again->status == TaskStatus::Queued && !again->taken && !again->cancel_requested);
+  CHECK(again->error.empty() && again->prev == nullptr && again->next == nullptr && again->worker == nullptr);
+  CHECK(again->deadline == Clock::time_point::max() && !again->has_deadline_entry);
+  CHECK(again->inline_result.bytes == nullptr && again->inline_result.number == 0);
+  again->kernel = &kSumRange;
+  again->id = 7;
+  again->args()[0].integer = 1000;
+  submit1(pool, std::move(again));
+  CHECK(sink.wait_count(2));
+  CHECK(sink.done[1]->id == 7 && sink.done[1]->results()[0].number == 499500.0);
+}
 
 TEST_MAIN()

@@ -251,6 +251,7 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
   const uint32_t object_count = objects.Length();
 
   std::vector<Pending> batch;
+  batch.reserve(std::min<size_t>(length / wire::kSubmitHeader, 1u << 16));
   auto fail = [&](const char* why) {
     drop_pending(env, batch);
     Napi::TypeError::New(env, why).ThrowAsJavaScriptException();
@@ -266,7 +267,7 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
     if (e != wire::RecordError::None) return fail("malformed submission record");
     if (r.skipped) continue;  // cancelled in JS before it was sent
     Pending p;
-    p.task = std::make_unique<Task>();
+    p.task = recycler_.take();
     Task& t = *p.task;
     t.id = r.id;
     t.kernel = r.kernel;
@@ -306,6 +307,7 @@ Napi::Value PoolObject::Submit(const Napi::CallbackInfo& info) {
     slots_[id].task = batch[i].task.get();
   }
   std::vector<std::unique_ptr<Task>> runnable, refused;
+  runnable.reserve(batch.size());
   for (Pending& p : batch) {
     Slot& slot = slots_[p.task->id];
     slot.pins = std::move(p.pins);
@@ -600,7 +602,7 @@ void PoolObject::on_completions(std::vector<std::unique_ptr<Task>>& done) {
       }
     }
     if (env_gone) break;
-    for (size_t k = i - n; k < i; ++k) done[k].reset();
+    for (size_t k = i - n; k < i; ++k) recycler_.give(std::move(done[k]));
     // Settle this batch before the loop count drops to zero, so that the callback is
     // still strongly held while it runs.
     napi_value fn = nullptr, global = nullptr, count = nullptr, result = nullptr;

@@ -13,6 +13,7 @@
 #include "completion_queue.h"
 #include "kernel_registry.h"
 #include "submit_records.h"
+#include "../task_recycler.h"
 
 namespace corepool {
 
@@ -23,6 +24,9 @@ class PoolObject : public Napi::ObjectWrap<PoolObject> {
   ~PoolObject() override;
 
  private:
+  // How many finished Tasks a pool keeps for reuse: enough for a steady stream of tiny
+  // tasks to allocate none; about 300 bytes each, what an idle pool holds at most.
+  static constexpr size_t kKeepIdleTasks = 1u << 16;
   // Where each in-flight task is, by the slot id JS gave it, the typed arrays it pins
   // until it is done (buffer_args.h), and, for a task refused at submit, the error its
   // Future fails with.
@@ -60,6 +64,8 @@ class PoolObject : public Napi::ObjectWrap<PoolObject> {
   std::unique_ptr<ThreadPool> pool_;
   CompletionQueue* completions_ = nullptr;  // deletes itself after close
   std::vector<Slot> slots_;
+  // Finished Tasks reused by the next Submit (taken and given on the JS thread only).
+  TaskRecycler recycler_{kKeepIdleTasks};
   int64_t inflight_ = 0;
   Napi::FunctionReference on_complete_;  // strong only while tasks are in flight
   Napi::Reference<Napi::Float64Array> records_ref_;
