@@ -80,8 +80,17 @@ struct Task {
   bool canceller_waiting = false;
   // Set (release) by the worker, with the mutex held, once it handed the task over to a
   // waiting cancel(); from then on the task is the canceller's and the worker never
-  // touches it again. Reset when the task is queued.
-  std::atomic<bool> handed_over{false};
+  // touches it again. Reset when the task is queued, and by recycle() (a moved-to Task
+  // starts unset: std::atomic itself cannot be moved).
+  struct HandoverFlag : std::atomic<bool> {
+    HandoverFlag() : std::atomic<bool>(false) {}
+    HandoverFlag(HandoverFlag&&) noexcept : std::atomic<bool>(false) {}
+    HandoverFlag& operator=(HandoverFlag&&) noexcept {
+      store(false, std::memory_order_relaxed);
+      return *this;
+    }
+  };
+  HandoverFlag handed_over;
 
   // Set while the task runs (guarded by the pool's mutex): whose interrupt word to raise.
   struct Worker* worker = nullptr;
