@@ -105,9 +105,10 @@ export class Future<T> implements PromiseLike<T> {
   /**
    * Cancels the task. A queued task is removed and this Future is CANCELLED at once. A
    * running native task is told to stop, and cancel() waits up to 50 us for it to reach its
-   * next checkpoint: if it does (the common case), this Future is CANCELLED when cancel()
-   * returns; if not, the task stops at its next checkpoint and the Future ends CANCELLED
-   * then (a result that arrives anyway is dropped). Returns false only if already done.
+   * next checkpoint: if it does (usual on a machine that is not overloaded), this Future is
+   * CANCELLED when cancel() returns; if not, the task stops at its next checkpoint and the
+   * Future ends CANCELLED then (a result that arrives anyway is dropped). Returns false only
+   * if already done.
    */
   cancel(): boolean {
     if (this.done()) return false;

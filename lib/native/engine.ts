@@ -22,6 +22,11 @@ import { CancelOutcome, COMPLETION_FIELDS as RECORD_FIELDS, LockMode, Status } f
 // Submissions are flushed when the batch reaches this many numbers, or at the end of the tick.
 const FLUSH_AT = 1 << 16;
 const COMPLETION_CAPACITY = 4096;
+// After a cancel's wait for a running task to stop failed, this many cancels of running
+// tasks do not wait. On a busy machine most waits fail (the worker is descheduled), and a
+// failed wait costs the 50 us spent plus the CPU it kept from the worker (measured at load
+// 10: median cancel latency 0.20-0.23 ms with every cancel waiting, 0.13-0.14 ms without).
+const STOP_WAIT_BACKOFF = 8;
 
 // Plain constants: module imports are getters under some loaders, and these are per task.
 const OK = Status.Ok;
@@ -50,6 +55,8 @@ export class NativeEngine implements FutureOwner {
    * wait once per task (each freed worker takes the next one before it is cancelled). */
   private stopWaitsLeft: number;
   private stopWaitsResetScheduled = false;
+  /** Cancels of running tasks left that do not wait, after a wait that failed. */
+  private stopWaitSkips = 0;
   private flushScheduled = false;
   private roomWakeScheduled = false;
   private lastLockStats: LockStats | undefined;
@@ -176,8 +183,9 @@ export class NativeEngine implements FutureOwner {
       this.wakeRoomWaitersSoon();
       return true;
     }
-    const outcome = this.raw.cancel(id, this.stoppedTimes, this.stopWaitsLeft > 0);
-    if (outcome === CancelOutcome.Stopped || outcome === CancelOutcome.Running) this.spentStopWait();
+    const wait = this.stopWaitsLeft > 0 && this.stopWaitSkips === 0;
+    const outcome = this.raw.cancel(id, this.stoppedTimes, wait);
+    if (outcome === CancelOutcome.Stopped || outcome === CancelOutcome.Running) this.hitRunning(wait, outcome === CancelOutcome.Stopped);
     if (outcome === CancelOutcome.Removed) {
       this.finishSlot(id, CANCELLED, 0, undefined, 0, 0);
       this.wakeRoomWaitersSoon();
@@ -232,9 +240,13 @@ export class NativeEngine implements FutureOwner {
     return this.closed ? this.lastLockStats! : this.raw.lockStats();
   }
 
-  /** A cancel hit a running task (and waited for it, if any wait was left this tick). */
-  private spentStopWait(): void {
-    if (this.stopWaitsLeft === 0) return;
+  /** A cancel hit a running task; `waited`: it waited for it, `stopped`: and it stopped. */
+  private hitRunning(waited: boolean, stopped: boolean): void {
+    if (!waited) {
+      if (this.stopWaitSkips > 0) this.stopWaitSkips--;
+      return;
+    }
+    if (!stopped) this.stopWaitSkips = STOP_WAIT_BACKOFF;
     this.stopWaitsLeft--;
     if (!this.stopWaitsResetScheduled) {
       this.stopWaitsResetScheduled = true;

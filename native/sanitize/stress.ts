@@ -71,6 +71,29 @@ async function cancelStorm(pool: NativePool): Promise<void> {
   }
 }
 
+// Running tasks stopped inside cancel() (handed back by their worker, never through the
+// completion queue) free their ids at once; the next submits reuse them. A sort of a copied
+// buffer is among them: its copy is written back and freed by the cancel, not a completion.
+async function cancelRunningAndReuse(pool: NativePool): Promise<void> {
+  let atOnce = 0;
+  for (let round = 0; round < 40 * scale; round++) {
+    const data = new Float64Array(1 << 20).map((_, i) => (i * 7919) % 1000);
+    const running = [pool.submit(kernels.spin, [10_000]), pool.submit(kernels.sortFloat64, [data])];
+    while (!running.every((f) => f.running() || f.done())) await tick();
+    let said = 0;
+    for (const f of running) {
+      if (f.cancel()) said++;
+      if (f.state === 'CANCELLED') atOnce++;
+    }
+    const n = Array.from({ length: 16 }, (_, i) => 100 + round + i);
+    const sums = await Promise.all(n.map((k) => pool.submit(kernels.sumRange, [k])));
+    check(sums.every((v, i) => v === (n[i]! * (n[i]! - 1)) / 2), `round ${round}: a reused id got another task's result`);
+    const count = await outcomes(running);
+    check(count.CancelledError === said && (count.ok ?? 0) === 2 - said, `round ${round}: ${JSON.stringify(count)}`);
+  }
+  console.log(`  (${atOnce} of ${80 * scale} cancels of running tasks settled inside cancel())`);
+}
+
 async function timeouts(pool: NativePool): Promise<void> {
   const fs = [];
   for (let i = 0; i < 300 * scale; i++) {
@@ -158,6 +181,7 @@ async function main(): Promise<void> {
   const phases: [string, () => Promise<void> | void][] = [
     ['submit and map storms', () => submitAndMap(pool)],
     ['cancel storms', () => cancelStorm(pool)],
+    ['cancels of running tasks, ids reused at once', () => cancelRunningAndReuse(pool)],
     ['timeouts', () => timeouts(pool)],
     ['SharedArrayBuffer written meanwhile', () => sharedMemory(pool)],
     ['detached before the send and while running', () => detachedBuffers(pool)],

@@ -1,6 +1,9 @@
 #include "pool.h"
 
 #include <pthread.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <cstring>
 
@@ -443,6 +446,11 @@ bool ThreadPool::ensure_watcher() {
 // checkpoint. Kernels thus never read the clock themselves.
 void ThreadPool::watcher_main() {
   pthread_setname_np(pthread_self(), (options_.name.substr(0, 12) + "-dl").c_str());
+#ifdef __linux__
+  // Linux lets a timed wait end up to 50 us late by default (timer slack, to batch
+  // wake-ups): a deadline should not pass that much later than asked.
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+#endif
   std::unique_lock<std::mutex> lock(mutex_);
   std::vector<std::unique_ptr<Task>> expired;
   while (!watcher_stop_) {

@@ -64,11 +64,12 @@ class ThreadPool {
   // thread, for the task to stop. A kernel that checkpoints stops a few microseconds after
   // its stop word is raised (measured on the 2-core dev VM, load ~1: spin's run returns
   // 2-20 us after cancel() begins, p90 35 us); handing the task back at once spares the
-  // completion's trip through the sink and the JS thread's wake-up. The bound caps what a
-  // kernel that does not checkpoint, or a worker the OS has descheduled (at load 8-12 it
-  // often is, for milliseconds), costs the caller: then the task reaches the sink as before.
-  // It is about half the cost of that other path, so a wait that fails costs less than
-  // one that succeeds saves.
+  // completion's trip through the sink and the JS thread's wake-up, and the caller sees the
+  // task CANCELLED at once. The bound caps what a kernel that does not checkpoint, or a
+  // worker the OS has descheduled (at load 8-12 it often is, for milliseconds), costs the
+  // caller: then the task reaches the sink as before. A failed wait is not free (the
+  // caller's CPU is kept from the worker too), hence the binding's callers back off after
+  // one (lib/native/engine.ts STOP_WAIT_BACKOFF).
   static constexpr std::chrono::microseconds kStopWait{50};
 
   enum class CancelResult { Removed, Running, Finished, Stopped };
