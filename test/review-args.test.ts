@@ -47,7 +47,7 @@ describe('review: a task gets the arguments it was submitted with, whatever the 
       const futures = [];
       for (let k = 0; k < 4; k++) {
         args[0] = k;
-        futures.push(pool.submit(pool.task('add'), args));
+        futures.push(pool.submit(pool.task('add'), args as never));
       }
       assert.deepEqual(await Promise.all(futures), [0, 1, 2, 3]);
     } finally {

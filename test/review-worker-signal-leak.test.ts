@@ -20,7 +20,7 @@ describe('review: WorkerPool ctx.signal', () => {
           gc();
           gc();
           return process.memoryUsage().heapUsed;
-        }, []);
+        }, []).result();
       const readsSignal = async (ctx: { signal: AbortSignal }): Promise<number> => {
         void ctx.signal;
         return 1;
