@@ -53,6 +53,34 @@ describe('map', () => {
   });
 
   describe('chunksize', () => {
+    it('without chunksize the chunks grow 1, 2, 4, ... (to 128, or a quarter of each worker\'s share): same results, far fewer tasks', async () => {
+      const ns = Array.from({ length: 1000 }, (_, i) => i);
+      assert.deepEqual(await collect(pool.map(kernels.isPrime, ns)), ns.map(isPrimeRef));
+      // 1000 items, 2 workers: at most 1000 / 8 = 125 per chunk: 1+2+...+64 = 127 items in 7
+      // tasks, then 7 chunks of at most 125.
+      assert.equal(pool.stats().completed, 14);
+      // A small input stays one item per task, so that slow kernels still use every worker.
+      assert.deepEqual(await collect(pool.map(kernels.isPrime, [2, 3, 4, 5, 6, 7, 8])), [true, true, false, true, false, true, false]);
+      assert.equal(pool.stats().completed, 14 + 7);
+      // A typed array grows the same way; mapChunks keeps one item per chunk (its unit).
+      const typed = Int32Array.from(ns);
+      assert.deepEqual(await collect(pool.map(kernels.isPrime, typed)), ns.map(isPrimeRef));
+      assert.equal(pool.stats().completed, 14 + 7 + 14);
+      let chunks = 0;
+      for await (const chunk of pool.mapChunks(kernels.isPrime, [1, 2, 3])) {
+        assert.equal(chunk.length, 1);
+        chunks++;
+      }
+      assert.equal(chunks, 3);
+    });
+    it('without chunksize the first result comes after its own item, not after a grown chunk', async () => {
+      // spin(0) first, then items of 300 ms each: the first chunk is one item.
+      const it = pool.map(kernels.spin, [0, 300, 300, 300, 300, 300, 300, 300, 300]);
+      const t0 = performance.now();
+      assert.ok(((await it.next()).value as number) >= 0);
+      assert.ok(performance.now() - t0 < 250, `first result after ${(performance.now() - t0).toFixed(0)} ms`);
+      await it.return?.(undefined);
+    });
     for (const chunksize of [1, 3, 64, 1000, 5000]) {
       it(`chunksize ${chunksize}: same results, ceil(n / chunksize) native tasks`, async () => {
         const ns = Array.from({ length: 1000 }, (_, i) => i);
@@ -139,7 +167,9 @@ describe('map', () => {
         }
       }
       const t0 = performance.now();
-      for await (const v of pool.map(kernels.spin, items())) {
+      // chunksize 1: one task per item, so that the counts below are per item (without
+      // it NativePool's chunks grow: 1, 2, 4, ... items).
+      for await (const v of pool.map(kernels.spin, items(), { chunksize: 1 })) {
         assert.ok(v > 0);
         break;
       }
@@ -269,7 +299,7 @@ describe('map', () => {
         yield 10_000;
         throw new Error('input broke');
       }
-      await assert.rejects(collect(pool.map(kernels.spin, failing())), /input broke/);
+      await assert.rejects(collect(pool.map(kernels.spin, failing(), { chunksize: 1 })), /input broke/);
       await until(() => settledCount(pool) === 2);
       assert.ok(pool.stats().cancelled >= 1); // the spin(10000) at least; spin(0) may have run
       assert.equal(pool.stats().timedOut + pool.stats().failed, 0);

@@ -15,7 +15,8 @@ export interface SubmitOptions {
 export interface MapOptions {
   /** Overall deadline in ms from the call to map(): the iteration rejects with TimeoutError. */
   timeout?: number;
-  /** Items sent (and run) together as one task. Default 1. */
+  /** Items sent (and run) together as one task. Default 1; NativePool's map without it
+   * grows its chunks 1, 2, 4, ... up to 128 items (a quarter of each worker's share at most). */
   chunksize?: number;
   /**
    * Most items in flight (submitted, not yet consumed). Default max(4096, 8 x chunksize x

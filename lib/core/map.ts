@@ -73,6 +73,7 @@ export function orderedMap<R, A = unknown[]>(
   parallelism: number,
   maxChunksize: number,
   chunks: boolean,
+  growChunks?: boolean,
 ): AsyncGenerator<R, void, undefined> | AsyncGenerator<R[], void, undefined>;
 export function orderedMap<R, A = unknown[]>(
   toArgs: (item: unknown) => A,
@@ -82,8 +83,26 @@ export function orderedMap<R, A = unknown[]>(
   parallelism = 1, // workers or concurrency slots: sizes the default buffer
   maxChunksize = Infinity, // the most items the pool takes in one task
   chunks = false,
+  growChunks = false, // see sourceMap
 ): AsyncGenerator<R, void, undefined> | AsyncGenerator<R[], void, undefined> {
-  return sourceMap(itemSource(items, toArgs), submitChunk, options, parallelism, maxChunksize, chunks);
+  const length = Array.isArray(items) ? items.length : undefined;
+  return sourceMap(itemSource(items, toArgs), submitChunk, options, parallelism, maxChunksize, chunks, growChunks, length);
+}
+
+// A growing default chunk stops at this many items: a task's fixed cost is then a small
+// share of each item's, and a slow kernel's results still come in steps of a few items.
+const GROWN_CHUNK_MAX = 128;
+
+/**
+ * The chunk sizes of map without `chunksize` on a pool that grows them (NativePool): 1, 2,
+ * 4, ... up to GROWN_CHUNK_MAX items, and, for an input of known length, to at most a
+ * quarter of each worker's share (as multiprocessing.Pool.map sizes its chunks), so that
+ * the first result comes after one item and the workers still end together. One task per
+ * item costs far more than a tiny kernel does (a Future, a slot, a completion).
+ */
+function grownChunkMax(length: number | undefined, parallelism: number, maxChunksize: number): number {
+  const share = length === undefined ? GROWN_CHUNK_MAX : Math.floor(length / (4 * Math.max(1, parallelism)));
+  return Math.max(1, Math.min(GROWN_CHUNK_MAX, share, maxChunksize));
 }
 
 /** orderedMap over chunks a pool takes from its input itself (see ChunkSource). */
@@ -94,6 +113,10 @@ export function sourceMap<R, C extends { readonly length: number }>(
   parallelism: number,
   maxChunksize: number,
   chunks: boolean,
+  // map without `chunksize` grows its chunks (grownChunkMax); mapChunks never does, since
+  // there the chunk is the unit the caller gets.
+  growChunks = false,
+  length: number | undefined = undefined,
 ): AsyncGenerator<R, void, undefined> | AsyncGenerator<R[], void, undefined> {
   // Checked here, not in the generator, so that bad options throw at the call to map()
   // (as for submit) instead of at the first next().
@@ -107,10 +130,11 @@ export function sourceMap<R, C extends { readonly length: number }>(
   const buffersize = checkCount(options?.buffersize, 'options.buffersize', 1, Math.max(4096, chunkFill));
   const timeout = checkTimeout(options?.timeout, 'options.timeout');
   const signal = checkSignal(options?.signal);
+  const growTo = growChunks && !chunks && options?.chunksize === undefined ? grownChunkMax(length, parallelism, maxChunksize) : chunksize;
   // mapChunks yields exactly one array per chunk; map merges small finished chunks into
   // one yield, since it hands out items one by one anyway.
   const closer = new Closer();
-  const results = closable(mapInOrder(source, submitChunk, chunksize, buffersize, timeout, signal, chunks ? 0 : MERGE_BELOW, closer), closer);
+  const results = closable(mapInOrder(source, submitChunk, chunksize, growTo, buffersize, timeout, signal, chunks ? 0 : MERGE_BELOW, closer), closer);
   return chunks ? results : flatten(results);
 }
 
@@ -123,6 +147,7 @@ async function* mapInOrder<R, C extends { readonly length: number }>(
   source: ChunkSource<C>,
   submitChunk: ChunkSubmitter<R, C>,
   chunksize: number,
+  growTo: number, // chunks double from `chunksize` up to this (equal: they never grow)
   buffersize: number,
   timeout: number | undefined,
   signal: AbortSignal | undefined,
@@ -185,6 +210,7 @@ async function* mapInOrder<R, C extends { readonly length: number }>(
         if (stopped) throw stopped;
         pending.push({ future: submitChunk(chunk, remaining()), size: chunk.length });
         inFlight += chunk.length;
+        if (chunksize < growTo) chunksize = Math.min(growTo, chunksize * 2);
       }
       if (head === pending.length) return;
       // It stays in `pending` while awaited, so that an abort or timeout in the wait

@@ -95,7 +95,7 @@ export class NativePool implements Executor<AnyKernel> {
         checkNumberSlice(kernel, slice);
         return engine.enqueue(kernel, undefined, slice.view, timeout, undefined) as Future<unknown[]>;
       };
-      return sourceMap(numberSlices(items, caller), submitSlice, options, this.maxWorkers, MAX_ITEMS_PER_TASK, chunks);
+      return sourceMap(numberSlices(items, caller), submitSlice, options, this.maxWorkers, MAX_ITEMS_PER_TASK, chunks, true, (items as ArrayLike<unknown>).length);
     }
     // A one-argument kernel's items travel as bare values: no array per item.
     const toArgs =
@@ -109,7 +109,7 @@ export class NativePool implements Executor<AnyKernel> {
       engine.core.checkOpen();
       return engine.enqueue(kernel, undefined, chunk, timeout, undefined) as Future<unknown[]>;
     };
-    return orderedMap(toArgs, submitChunk, items, options, this.maxWorkers, MAX_ITEMS_PER_TASK, chunks);
+    return orderedMap(toArgs, submitChunk, items, options, this.maxWorkers, MAX_ITEMS_PER_TASK, chunks, true);
   }
 
   /**
