@@ -25,8 +25,10 @@ class PoolObject : public Napi::ObjectWrap<PoolObject> {
 
  private:
   // How many finished Tasks a pool keeps for reuse: enough for a steady stream of tiny
-  // tasks to allocate none; about 300 bytes each, what an idle pool holds at most.
-  static constexpr size_t kKeepIdleTasks = 1u << 16;
+  // tasks (up to this many in flight) to allocate none; about 300 bytes each, so an idle
+  // pool holds at most ~1.2 MB after a burst (65536 would keep ~20 MB per pool for good,
+  // and a burst larger than the cap allocates most of its Tasks fresh anyway).
+  static constexpr size_t kKeepIdleTasks = 1u << 12;
   // Where each in-flight task is, by the slot id JS gave it, the typed arrays it pins
   // until it is done (buffer_args.h), and, for a task refused at submit, the error its
   // Future fails with.
