@@ -14,7 +14,7 @@ import type { SlidingWindow } from './rate-limit';
 import type { RetryPolicy } from './retry';
 import { RunQueue } from './run-queue';
 import { SlotLedger } from './slots';
-import { AnyIoTask, DONE, RUNNING, TaskRecord } from './task-record';
+import { AnyIoTask, RUNNING, TaskRecord } from './task-record';
 
 export interface IoEngineConfig {
   name: string | undefined;
@@ -55,18 +55,14 @@ export class IoEngine {
   enqueueChecked(fn: AnyIoTask, args: readonly unknown[], checked: CheckedIoSubmitOptions, parent: TaskRecord | undefined, name?: string): Future<unknown> {
     const { timeout, runTimeout, signal, priority, retry } = checked;
     this.core.checkOpen();
+    // Before the queue-full policy, as in every pool: an aborted task takes no room.
+    if (signal?.aborted) return this.core.cancelledAtSubmit(name ?? taskName(fn), signal);
     if (parent !== undefined && parent.state !== RUNNING) parent = undefined;
     if (this.queue.full) this.onQueueFull();
 
     const rec = new TaskRecord(this, fn, args, priority, retry, parent, performance.now(), runTimeout);
     const future = new Future<unknown>(name ?? taskName(fn), rec);
     rec.future = future;
-    if (signal?.aborted) {
-      rec.state = DONE;
-      this.core.counters.cancelled++;
-      future._setCancelled(signal.reason);
-      return future;
-    }
     this.attempts.admit(rec, timeout);
     if (signal !== undefined) linkSignal(future, signal);
     this.queue.drain();

@@ -77,6 +77,7 @@ export class IoPool implements Executor<AnyIoTask> {
     return engine.core.submitWhenReady(
       () => engine.queue.full,
       () => engine.enqueueChecked(task as unknown as AnyIoTask, values, checked, undefined) as Future<R>,
+      checked.signal,
     );
   }
 
