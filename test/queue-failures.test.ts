@@ -10,7 +10,7 @@ import * as path from 'node:path';
 
 import { spawn } from 'node:child_process';
 
-import { CancelledError, Future, kernels, PoolShutdownError, QueuePool } from '../lib/index';
+import { CancelledError, Future, JobLostError, kernels, PoolShutdownError, QueuePool } from '../lib/index';
 import { loadBullMQ, loadIORedis } from '../lib/queue/load';
 import { sleep, until } from './helpers';
 import { fixtures, root, redisOrSkip, RedisProcess, startRedis, startWorker, stopWorkers, uniqueQueue, WorkerProcess } from './queue-helpers';
@@ -245,6 +245,30 @@ describe('QueuePool failure semantics (real processes)', function () {
     assert.equal(s.inFlight, 0);
     assert.equal(s.completed + s.cancelled + s.failed + s.timedOut, s.submitted, JSON.stringify({ ...s, queueWait: undefined, runTime: undefined }));
     assert.ok(s.submitted < items.length, 'the map stopped submitting');
+  });
+
+  it('a job deleted from Redis while its client waits: the Future fails with JobLostError, counted as failed and as lost', async () => {
+    const queue = uniqueQueue('lost');
+    const qp = new QueuePool({ queue, connection: redis.url });
+    const { Queue } = loadBullMQ();
+    const inspect = new Queue(queue, { connection: { url: redis.url } });
+    try {
+      // No worker: the job waits in Redis until it is removed under the client.
+      const f = qp.submit('add', [1, 2]);
+      for (const end = performance.now() + 10_000; (await inspect.getJobCounts('wait')).wait !== 1; await sleep(20)) {
+        if (performance.now() > end) throw new Error('the job never reached Redis');
+      }
+      await inspect.obliterate({ force: true });
+      const error = await f.exception({ timeout: 20_000 });
+      assert.ok(error instanceof JobLostError, `got ${String(error)}`);
+      const s = qp.stats();
+      assert.equal(s.lost, 1);
+      assert.equal(s.failed, 1);
+      assert.equal(s.completed + s.cancelled + s.failed + s.timedOut, s.submitted);
+    } finally {
+      await inspect.close();
+      await qp.shutdown();
+    }
   });
 
   it('the client SIGKILLed with jobs in flight: the jobs still run once, their results expire from Redis after keepFinished', async () => {

@@ -69,7 +69,7 @@ export interface QueuePoolStats extends CommonStats {
   submitted: number;
   /** Jobs taken again after a worker stalled (was killed, or blocked its event loop). */
   stalled: number;
-  /** Futures failed with JobLostError. */
+  /** Futures failed with JobLostError (also counted in `failed`). */
   lost: number;
 }
 

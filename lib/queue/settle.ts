@@ -178,8 +178,12 @@ export class JobTable {
     if (entry.future.cancelRequested || how === 'cancelled') counters.cancelled++;
     else if (how === 'ok') counters.completed++;
     else if (how === 'timeout') counters.timedOut++;
-    else if (how === 'lost') this.extra.lost++;
-    else counters.failed++;
+    else {
+      // A lost job failed its Future (JobLostError): counted there too, so that the four
+      // outcome counters add up to the settled tasks; `lost` is the breakdown.
+      if (how === 'lost') this.extra.lost++;
+      counters.failed++;
+    }
     entry.resolve(how, value);
     this.connections.release();
     if (this.#entries.size === 0) {
