@@ -35,6 +35,33 @@ describe('WorkerPool', function () {
     assert.deepEqual(await Promise.all([first, second]), [1, 3]);
   });
 
+  it('a context kept past its task reads that task\'s end state, not the next task\'s in the same slot', async () => {
+    const one = new WorkerPool({ maxWorkers: 1, minWorkers: 1 });
+    try {
+      type Kept = { keptCtx?: { stopped: boolean; checkpoint(): void }; seen?: string };
+      // The first task keeps its context and ends normally.
+      await one.submit((ctx) => void ((globalThis as Kept).keptCtx = ctx), []);
+      // The next task takes the same slot and is cancelled; while it is, it reads the kept context.
+      const second = one.submit(async (ctx) => {
+        const g = globalThis as Kept;
+        while (!ctx.stopped) await new Promise((r) => setTimeout(r, 1));
+        let threw = false;
+        try {
+          g.keptCtx!.checkpoint();
+        } catch {
+          threw = true;
+        }
+        g.seen = `stopped=${g.keptCtx!.stopped} threw=${threw}`;
+      }, []);
+      await until(() => second.running(), 'the second task running');
+      second.cancel();
+      await second.exception();
+      assert.equal(await one.submit(() => (globalThis as Kept).seen, []), 'stopped=false threw=false');
+    } finally {
+      await one.shutdown({ cancelRunning: true });
+    }
+  });
+
   it('cancels a running sync loop at its checkpoint and keeps the worker', async () => {
     const tid = await pool.submit(pool.task('threadId'), []);
     const f = pool.submit(pool.task('spin'), [60_000]);

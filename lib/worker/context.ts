@@ -33,6 +33,8 @@ export class Context implements WorkerTaskContext {
   transferList: ArrayBuffer[] | undefined = undefined;
   /** Set when the task ended (end()): the slot may already hold the next task's word. */
   finished = false;
+  /** The task's stop bits when it ended: what a context kept past its task reads then. */
+  private finalBits = 0;
 
   constructor(
     private readonly words: Int32Array,
@@ -43,12 +45,12 @@ export class Context implements WorkerTaskContext {
   ) {}
 
   checkpoint(): void {
-    const bits = Atomics.load(this.words, this.slot) & STOP_BITS;
+    const bits = this.finished ? this.finalBits : Atomics.load(this.words, this.slot) & STOP_BITS;
     if (bits !== 0) throw this.stopError(bits);
   }
 
   get stopped(): boolean {
-    return (Atomics.load(this.words, this.slot) & STOP_BITS) !== 0;
+    return (this.finished ? this.finalBits : Atomics.load(this.words, this.slot) & STOP_BITS) !== 0;
   }
 
   /** @internal */
@@ -89,6 +91,7 @@ export class Context implements WorkerTaskContext {
    * so the watch is woken here to see `finished` and end: otherwise each task that read
    * its signal would leave a waiter (and its controller) on the slot for good. */
   end(): void {
+    this.finalBits = Atomics.load(this.words, this.slot) & STOP_BITS;
     this.finished = true;
     if (this.controller !== undefined && !this.controller.signal.aborted) Atomics.notify(this.words, this.slot);
   }
