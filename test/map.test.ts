@@ -225,15 +225,14 @@ describe('map', () => {
   });
 
   describe('timeout', () => {
-    it('rejects with TimeoutError after the overall timeout and stops the tasks', async () => {
-      // The spins that reach their deadline fail with a TimeoutError that nobody reads (map
-      // owns those Futures), so each warns once collected: caught and counted here. The one
-      // map was awaiting when its timeout fired may have had its error read by map (no warning).
+    it('rejects with TimeoutError after the overall timeout and stops the tasks, with no warning for its own tasks', async () => {
+      // The spins that reach their deadline fail with a TimeoutError that nobody can read
+      // (map owns those Futures): map marks them observed, so none warns once collected.
       const warnings = await catchWarnings(async () => {
         const t0 = performance.now();
         const got: number[] = [];
         await assert.rejects(async () => {
-          for await (const v of pool.map(kernels.spin, [0, 10_000, 10_000, 10_000], { timeout: 150 })) got.push(v);
+          for await (const v of pool.map(kernels.spin, [0, 10_000, 10_000, 10_000], { timeout: 150, chunksize: 1 })) got.push(v);
         }, TimeoutError);
         const elapsed = performance.now() - t0;
         assert.equal(got.length, 1);
@@ -241,13 +240,9 @@ describe('map', () => {
         // The three spins were stopped (by their deadline or by cancel), not run for 10 s.
         await until(() => settledCount(pool) === 4, 'four settled tasks', 2000);
         assert.equal(pool.stats().completed, 1);
-      }, (caught) => caught.length >= pool.stats().timedOut);
-      const { timedOut } = pool.stats();
-      assert.ok(warnings.length <= timedOut && warnings.length >= timedOut - 1, `${warnings.length} warnings for ${timedOut} timed out\n${warnings.map(String).join('\n')}`);
-      for (const w of warnings) {
-        assert.equal(w.name, 'CorepoolWarning');
-        assert.match(w.message, /^exception of task 'spin' was never retrieved: task 'spin' passed its deadline/);
-      }
+        assert.ok(pool.stats().timedOut + pool.stats().cancelled === 3);
+      }, (caught) => caught.length > 0); // collects garbage 20 times unless a warning comes first
+      assert.deepEqual(warnings.map(String), []);
     });
     it('does not fire when the map finishes in time', async () => {
       assert.deepEqual(await collect(pool.map(kernels.isPrime, [2, 3, 4], { timeout: 5000 })), [true, true, false]);

@@ -297,6 +297,12 @@ export class Future<T> implements PromiseLike<T> {
     this.#finish();
   }
 
+  /** @internal Counts as observed without asking for the outcome: for a Future its owner
+   * keeps from the user (a map's chunk), whose error would otherwise warn as unretrieved. */
+  _markObserved(): void {
+    this.#retrieved();
+  }
+
   /** @internal The error if failed or cancelled, without counting as retrieved. */
   _peekError(): Error | undefined {
     const flags = this.#flags;

@@ -208,7 +208,11 @@ async function* mapInOrder<R, C extends { readonly length: number }>(
         if (chunk.length === 0) break;
         const stopped = stop();
         if (stopped) throw stopped;
-        pending.push({ future: submitChunk(chunk, remaining()), size: chunk.length });
+        const future = submitChunk(chunk, remaining());
+        // The user never sees a chunk's Future: its error reaches them through the
+        // iteration, or not at all (after an early exit), never as an unretrieved warning.
+        future._markObserved();
+        pending.push({ future, size: chunk.length });
         inFlight += chunk.length;
         if (chunksize < growTo) chunksize = Math.min(growTo, chunksize * 2);
       }
