@@ -30,6 +30,16 @@ describe('TaskGroup', () => {
     assert.deepEqual(await new TaskGroup().wait(), []);
   });
 
+  it('a member cancelled by the user does not cancel the others; wait() rejects with its CancelledError once they ended', async () => {
+    const group = new TaskGroup();
+    const sibling = group.submit(pool, kernels.sleep, [150]);
+    const mine = group.submit(pool, kernels.spin, [10_000]);
+    assert.equal(mine.cancel(), true);
+    const error = await group.wait().then(() => assert.fail('wait() resolved'), (e: unknown) => e);
+    assert.ok(error instanceof CancelledError, `rejected with ${String(error)}`);
+    assert.equal(sibling.state, 'FINISHED', 'the sibling ran to its end');
+  });
+
   it('the first failure cancels the rest and wait() rejects with it', async () => {
     const group = new TaskGroup();
     const long = group.submit(pool, kernels.spin, [10_000]);
