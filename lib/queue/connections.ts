@@ -44,7 +44,7 @@ export class Connections {
   #idleTimer: NodeJS.Timeout | undefined;
   #held = 0;
   #closed = false;
-  /** The last connection error, for QueueUnavailableError's message. */
+  /** The last connection error since Redis last took a batch, for QueueUnavailableError's message. */
   lastError: Error | undefined;
   readonly #onError = (error: Error): void => {
     this.lastError = error;

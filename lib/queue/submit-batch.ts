@@ -104,6 +104,8 @@ export class SubmitBatch {
       clearLongTimeout(timer);
       this.links.release();
     }
+    // Redis took the jobs: an error from before is no longer why a later enqueue fails.
+    this.links.lastError = undefined;
     for (const e of batch) {
       e.sent = true;
       // cancel() while the add was on its way: it could not remove the job yet.
