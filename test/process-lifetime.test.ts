@@ -61,7 +61,9 @@ describe('process lifetime', function () {
       setTimeout(() => console.log('cancel', f.cancel()), 50);
       f.addDoneCallback((g) => console.log(g.state));`);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n'), ['cancel true', 'CANCELLED']);
+    // cancel() settles the Future inside itself when the kernel stops within its wait (the
+    // done callback then prints first), or later through the completion queue.
+    assert.deepEqual(r.stdout.trim().split('\n').sort(), ['CANCELLED', 'cancel true']);
     assert.ok(r.ms < 10_000, `took ${r.ms.toFixed(0)} ms`);
   });
 
