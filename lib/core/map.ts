@@ -27,11 +27,20 @@ export function itemSource<A>(items: Iterable<unknown> | AsyncIterable<unknown>,
   let iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
   const open = (): Iterator<unknown> | AsyncIterator<unknown> =>
     (iterator ??= asyncSource ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]());
+  // An iterator whose next() threw is done (the protocol): it is not closed as well, so
+  // that its return() cannot run, nor replace that error with one of its own.
+  let broken = false;
   const takeSync = (room: number): A[] => {
     const it = open() as Iterator<unknown>;
     const chunk: A[] = [];
     while (chunk.length < room) {
-      const step = it.next();
+      let step: IteratorResult<unknown>;
+      try {
+        step = it.next();
+      } catch (error) {
+        broken = true;
+        throw error;
+      }
       if (step.done) break;
       chunk.push(toArgs(step.value));
     }
@@ -41,13 +50,19 @@ export function itemSource<A>(items: Iterable<unknown> | AsyncIterable<unknown>,
     const it = open() as AsyncIterator<unknown>;
     const chunk: A[] = [];
     while (chunk.length < room) {
-      const step = await it.next();
+      let step: IteratorResult<unknown>;
+      try {
+        step = await it.next();
+      } catch (error) {
+        broken = true;
+        throw error;
+      }
       if (step.done) break;
       chunk.push(toArgs(step.value));
     }
     return chunk;
   };
-  return { take: asyncSource ? takeAsync : takeSync, close: () => iterator?.return?.() };
+  return { take: asyncSource ? takeAsync : takeSync, close: () => (broken ? undefined : iterator?.return?.()) };
 }
 
 /**
@@ -86,7 +101,10 @@ export function orderedMap<R, A = unknown[]>(
   growChunks = false, // see sourceMap
 ): AsyncGenerator<R, void, undefined> | AsyncGenerator<R[], void, undefined> {
   const length = Array.isArray(items) ? items.length : undefined;
-  return sourceMap(itemSource(items, toArgs), submitChunk, options, parallelism, maxChunksize, chunks, growChunks, length);
+  // Not over an async source: a grown chunk would hold back items already read while the
+  // source pauses (the take waits to fill it).
+  const grow = growChunks && (items as AsyncIterable<unknown>)[Symbol.asyncIterator] === undefined;
+  return sourceMap(itemSource(items, toArgs), submitChunk, options, parallelism, maxChunksize, chunks, grow, length);
 }
 
 // A growing default chunk stops at this many items: a task's fixed cost is then a small

@@ -86,6 +86,18 @@ export function checkSignal(signal: unknown): AbortSignal | undefined {
 /** The arguments of a task that takes none; shared, never written. */
 export const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
+/** The most arguments a JS task takes (`fn(ctx, ...args)`): engines refuse calls far
+ * beyond it, and an args array of a huge length (`a.length = 2 ** 32 - 1`, free to make)
+ * would otherwise be walked index by index at submit. */
+export const MAX_TASK_ARGS = 65_535;
+
+/** Throws RangeError for an args array longer than MAX_TASK_ARGS. */
+export function checkArgsLength(length: number, what: string): void {
+  if (length > MAX_TASK_ARGS) {
+    throw new RangeError(`${what}: args has ${length} items; a task takes at most ${MAX_TASK_ARGS} arguments`);
+  }
+}
+
 export function checkShutdownOptions(options: ShutdownOptions | undefined): Required<ShutdownOptions> {
   checkOptions(options, ['wait', 'cancelFutures', 'cancelRunning'], 'shutdown');
   const flag = (name: keyof ShutdownOptions, fallback: boolean): boolean => {

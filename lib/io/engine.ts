@@ -7,7 +7,7 @@ import { QueueFullError } from '../core/errors';
 import { Future } from '../core/future';
 import { linkSignal } from '../core/link-signal';
 import { PoolCore } from '../core/pool-core';
-import { describe, NO_ARGS } from '../core/validate';
+import { checkArgsLength, describe, NO_ARGS } from '../core/validate';
 import { Attempts } from './attempts';
 import { checkIoSubmitOptions, CheckedIoSubmitOptions, IoOnFull, IoSubmitOptions } from './options';
 import type { SlidingWindow } from './rate-limit';
@@ -107,5 +107,6 @@ export function taskName(fn: { name: string }): string {
 /** The arguments as they are at submit, read once (a queued task starts later, and a retry
  * runs them again): a caller that reuses one array for its submits changes no task's. */
 export function copyArgs(args: readonly unknown[]): readonly unknown[] {
+  checkArgsLength(args.length, 'submit');
   return args.length === 0 ? NO_ARGS : Array.prototype.slice.call(args);
 }

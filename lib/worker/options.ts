@@ -10,7 +10,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { SubmitOptions } from '../core/executor';
 import type { CommonStats } from '../core/pool-core';
 import type { TypedTask } from '../core/task-types';
-import { checkCount, checkOptions, checkTimeout, describe, NO_ARGS } from '../core/validate';
+import { checkArgsLength, checkCount, checkOptions, checkTimeout, describe, NO_ARGS } from '../core/validate';
 import type { WorkerTaskContext } from './context';
 
 export interface WorkerPoolOptions {
@@ -213,6 +213,7 @@ export function checkArgs(task: string, args: readonly unknown[]): void {
 export function readArgs(task: string, args: readonly unknown[]): readonly unknown[] {
   const length = args.length;
   if (length === 0) return NO_ARGS;
+  checkArgsLength(length, `submit of task '${task}'`);
   // Packed arrays of their exact size: a holey one (new Array(n)) leaves V8's dense path of
   // the structured clone at postMessage, and push() over-allocates; a literal of the common
   // short lengths is the cheapest copy (measured: ~0.02 us per submit of two arguments).

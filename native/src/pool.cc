@@ -1,5 +1,6 @@
 #include "pool.h"
 
+#include <algorithm>
 #include <pthread.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -263,13 +264,22 @@ int ThreadPool::run_task(Worker& w, Task& t) {
   return rc;
 }
 
+// The earlier of the task's `timeout` deadline and its start plus `runTimeout`.
+static Clock::time_point effective_deadline(const Task& t) {
+  if (t.run_timeout == Clock::duration::max()) return t.deadline;
+  if (t.started >= Clock::time_point::max() - t.run_timeout) return t.deadline;
+  return std::min(t.deadline, t.started + t.run_timeout);
+}
+
 // Decides a run task's final status. Called with the mutex held. A cancel and a deadline
 // hit while the task ran win over whatever it returned, alike: a kernel that never
 // checkpoints runs to its end, and its late result (or error) is dropped.
 void ThreadPool::settle(Task& t, int rc) {
   if (t.cancel_requested) {
     t.status = TaskStatus::Cancelled;  // once cancel() said yes, a late result is dropped
-  } else if (t.deadline_hit) {
+  } else if (t.deadline_hit || t.finished >= effective_deadline(t)) {
+    // Also past a deadline the deadline thread has not raised yet (descheduled on a busy
+    // machine): run_task() has just read the clock, and the deadline wins either way.
     t.status = TaskStatus::TimedOut;
   } else if (rc == COREPOOL_OK) {
     t.status = TaskStatus::Ok;

@@ -34,6 +34,9 @@ class TaskRecycler {
 
   size_t idle() const { return free_.size(); }
 
+  // Frees every idle Task, and the list's own capacity.
+  void clear() { std::vector<std::unique_ptr<Task>>().swap(free_); }
+
  private:
   size_t keep_;
   std::vector<std::unique_ptr<Task>> free_;

@@ -117,7 +117,10 @@ void PoolObject::close_now() {
     napi_remove_async_cleanup_hook(hook);
   }
   for (uint32_t id = 0; id < slots_.size(); ++id) release_slot(id);
-  slots_.clear();
+  // A closed pool holds none of its peak memory: the slot table's capacity and the idle
+  // Tasks (the JS object may live on long after shutdown, and V8 never sees this memory).
+  std::vector<Slot>().swap(slots_);
+  recycler_.clear();
   if (inflight_ > 0 && !on_complete_.IsEmpty()) on_complete_.Unref();
   inflight_ = 0;
 }
