@@ -3,67 +3,12 @@ import { CancelledError, TimeoutError } from './errors';
 import type { MapOptions } from './executor';
 import type { Future } from './future';
 import { CLOSED, closable, Closer, flatten, NOOP } from './map-iterators';
+import { type ChunkSource, itemSource } from './map-source';
 import { clearLongTimeout, LongTimer, setLongTimeout } from './timers';
 import { checkCount, checkOptions, checkSignal, checkTimeout } from './validate';
 
 /** Submits one chunk (`chunk.length` items) as one task. */
 export type ChunkSubmitter<R, C = unknown[][]> = (chunk: C, timeout: number | undefined) => Future<R[]>;
-
-/**
- * Where map's chunks come from: an input's items read one by one (itemSource), or a pool's
- * own whole slices of it (NativePool over a typed array: no JS per item).
- */
-export interface ChunkSource<C extends { readonly length: number }> {
-  /** The next chunk of at most `room` items, read now; a shorter one means the input ended. */
-  take(room: number): C | Promise<C>;
-  /** Closes the input at an early exit (break, error, abort, timeout) before it ended. */
-  close(): unknown;
-}
-
-/** Chunks of an iterable's (or async iterable's) items, each item turned into the task's
- * arguments by `toArgs` (which also checks it: a bad item throws here, in order). */
-export function itemSource<A>(items: Iterable<unknown> | AsyncIterable<unknown>, toArgs: (item: unknown) => A): ChunkSource<A[]> {
-  const asyncSource = (items as AsyncIterable<unknown>)[Symbol.asyncIterator] !== undefined;
-  let iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
-  const open = (): Iterator<unknown> | AsyncIterator<unknown> =>
-    (iterator ??= asyncSource ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]());
-  // An iterator whose next() threw is done (the protocol): it is not closed as well, so
-  // that its return() cannot run, nor replace that error with one of its own.
-  let broken = false;
-  const takeSync = (room: number): A[] => {
-    const it = open() as Iterator<unknown>;
-    const chunk: A[] = [];
-    while (chunk.length < room) {
-      let step: IteratorResult<unknown>;
-      try {
-        step = it.next();
-      } catch (error) {
-        broken = true;
-        throw error;
-      }
-      if (step.done) break;
-      chunk.push(toArgs(step.value));
-    }
-    return chunk;
-  };
-  const takeAsync = async (room: number): Promise<A[]> => {
-    const it = open() as AsyncIterator<unknown>;
-    const chunk: A[] = [];
-    while (chunk.length < room) {
-      let step: IteratorResult<unknown>;
-      try {
-        step = await it.next();
-      } catch (error) {
-        broken = true;
-        throw error;
-      }
-      if (step.done) break;
-      chunk.push(toArgs(step.value));
-    }
-    return chunk;
-  };
-  return { take: asyncSource ? takeAsync : takeSync, close: () => (broken ? undefined : iterator?.return?.()) };
-}
 
 /**
  * Python's Executor.map for any pool: results in input order, chunks of `chunksize`

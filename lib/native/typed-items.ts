@@ -5,7 +5,7 @@
 // arrays) maps a typed array item by item, as any iterable.
 import { types } from 'node:util';
 
-import type { ChunkSource } from '../core/map';
+import type { ChunkSource } from '../core/map-source';
 import { isDetached } from './kernel';
 import type { AnyKernel } from './slots';
 import { ArgKind } from './wire';
