@@ -7,6 +7,7 @@ import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
 import { PoolShutdownError } from './errors';
 import { Future } from './future';
 import type { FutureHandle } from './future-handle';
+import { onAbort } from './link-signal';
 import { describe } from './validate';
 
 /** How many tasks ended each way; every pool counts at least these. */
@@ -79,9 +80,9 @@ export class PoolCore {
   submitWhenReady<R>(isFull: () => boolean, submit: () => Future<R>, signal?: AbortSignal): Promise<FutureHandle<R>> {
     this.checkOpen();
     return new Promise<FutureHandle<R>>((resolve, reject) => {
-      let onAbort: (() => void) | undefined;
+      let forgetAbort: (() => void) | undefined;
       const run = (): void => {
-        if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
+        if (forgetAbort !== undefined) forgetAbort();
         try {
           resolve(submit().handle);
         } catch (error) {
@@ -97,13 +98,12 @@ export class PoolCore {
       // The caller has no Future yet: the signal is its only handle on the wait. Aborted,
       // it submits at once, and `submit` (which must see an aborted signal before a full
       // queue) gives the Future CANCELLED without queuing it.
-      onAbort = (): void => {
+      forgetAbort = onAbort(signal, () => {
         const at = this.#roomWaiters.indexOf(attempt);
         if (at < 0) return;
         this.#roomWaiters.splice(at, 1);
         run();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      });
     });
   }
 
